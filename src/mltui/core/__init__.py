@@ -1,0 +1,1 @@
+"""mltui's core: talks to the engine and servers, returns plain values. Never imports the UI."""

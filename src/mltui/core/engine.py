@@ -1,0 +1,309 @@
+"""The one Docker Engine client of mltui.
+
+Everything that talks to the engine goes through :class:`Engine`: it resolves
+where the engine is (``DOCKER_HOST`` and the TLS variables, else the current
+docker context, else the local socket), connects lazily, counts its API calls
+(the inventory promises a constant number per refresh) and turns every failure
+into :class:`EngineUnavailable` or :class:`EngineError` with a sentence a user
+can act on. No traceback from docker-py or requests leaves this module.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+class EngineError(Exception):
+    """A call reached the engine and the engine refused it (4xx/5xx)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class EngineUnavailable(EngineError):
+    """No engine answers at the configured address."""
+
+
+@dataclass(frozen=True)
+class EngineTarget:
+    """Where the engine is and how we found out."""
+
+    base_url: str
+    source: str  # "DOCKER_HOST", "context NAME" or "default"
+    tls: Any = None  # docker.tls.TLSConfig or None
+
+    @property
+    def display(self) -> str:
+        return self.base_url
+
+
+def resolve_target(environ: Mapping[str, str] | None = None) -> EngineTarget:
+    """Find the engine the way the docker CLI does: env first, then the context."""
+    env = os.environ if environ is None else environ
+    from docker.utils import kwargs_from_env
+
+    try:
+        kwargs = kwargs_from_env(environment=dict(env))
+    except Exception as exc:  # bad TLS paths and the like
+        raise EngineUnavailable(f"the Docker TLS settings in the environment are unusable: {exc}") from None
+    if kwargs.get("base_url"):
+        return EngineTarget(str(kwargs["base_url"]), "DOCKER_HOST", kwargs.get("tls"))
+    context_name = env.get("DOCKER_CONTEXT")
+    try:
+        from docker.context import ContextAPI
+
+        if context_name:
+            ctx = ContextAPI.get_context(context_name)
+        else:
+            ctx = ContextAPI.get_current_context()
+        if ctx is not None and ctx.Host and ctx.name != "default":
+            return EngineTarget(str(ctx.Host), f"context {ctx.name}", ctx.TLSConfig or None)
+    except Exception:
+        # An unreadable ~/.docker is not fatal: fall back to the local socket.
+        pass
+    return EngineTarget(DEFAULT_SOCKET, "default", kwargs.get("tls"))
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the header shows about the engine; also the 'down' state."""
+
+    target: str
+    state: str = "connecting"  # connecting | connected | reconnecting | down
+    message: str = ""
+    server_version: str = ""
+    api_version: str = ""
+    name: str = ""
+    os: str = ""
+    swarm: str = "inactive"  # inactive | pending | active | error | locked
+    swarm_manager: bool = False
+    node_id: str = ""
+    runtimes: tuple[str, ...] = ()
+    default_runtime: str = ""
+    containers: int = 0
+    checked_at: float = field(default_factory=time.time)
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "connected"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "state": self.state,
+            "message": self.message,
+            "server_version": self.server_version,
+            "api_version": self.api_version,
+            "name": self.name,
+            "os": self.os,
+            "swarm": self.swarm,
+            "swarm_manager": self.swarm_manager,
+            "runtimes": list(self.runtimes),
+            "default_runtime": self.default_runtime,
+        }
+
+
+def unavailable_message(base_url: str, exc: BaseException | None = None) -> str:
+    detail = ""
+    text = str(exc or "")
+    low = text.lower()
+    if isinstance(exc, PermissionError) or "permission denied" in low:
+        detail = " (permission denied: is your user in the docker group?)"
+    elif "no such file" in low or isinstance(exc, FileNotFoundError):
+        detail = " (the socket does not exist)"
+    elif "refused" in low:
+        detail = " (connection refused)"
+    elif "timed out" in low or "timeout" in low:
+        detail = " (timed out)"
+    return f"no Docker engine answers at {base_url}: is it running? permission?{detail}"
+
+
+class Backoff:
+    """Retry delays for reconnecting: 0.5 s doubling up to ``maximum``."""
+
+    def __init__(self, first: float = 0.5, maximum: float = 8.0) -> None:
+        self.first = first
+        self.maximum = maximum
+        self._next = first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+class Engine:
+    """A lazily connected, thread-safe wrapper round docker-py's low-level client."""
+
+    def __init__(
+        self,
+        target: EngineTarget | None = None,
+        *,
+        timeout: float = 15.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.target = target or resolve_target(environ)
+        self.timeout = timeout
+        self.calls: Counter[str] = Counter()
+        self._api: Any = None
+        self._lock = threading.Lock()
+
+    # -- connection ---------------------------------------------------------
+    def _client(self) -> Any:
+        with self._lock:
+            if self._api is not None:
+                return self._api
+            import docker
+            from docker.errors import DockerException
+
+            try:
+                self.calls["version"] += 1
+                api = docker.APIClient(
+                    base_url=self.target.base_url,
+                    version="auto",
+                    timeout=self.timeout,
+                    tls=self.target.tls or False,
+                )
+            except DockerException as exc:
+                raise EngineUnavailable(unavailable_message(self.target.base_url, exc.__context__ or exc)) from None
+            except Exception as exc:
+                raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
+            self._api = api
+            return api
+
+    def reset(self) -> None:
+        """Forget the connection; the next call connects again."""
+        with self._lock:
+            api, self._api = self._api, None
+        if api is not None:
+            try:
+                api.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        self.reset()
+
+    def _call(self, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import docker.errors
+        import requests
+
+        api = self._client()
+        self.calls[name] += 1
+        try:
+            return fn(api, *args, **kwargs)
+        except docker.errors.APIError as exc:
+            status = exc.status_code
+            explanation = exc.explanation or str(exc)
+            if isinstance(explanation, bytes):
+                explanation = explanation.decode("utf-8", "replace")
+            raise EngineError(str(explanation).strip(), status) from None
+        except (requests.exceptions.ConnectionError, ConnectionError, OSError) as exc:
+            self.reset()
+            raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
+        except requests.exceptions.RequestException as exc:
+            self.reset()
+            raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
+        except docker.errors.DockerException as exc:
+            self.reset()
+            raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
+
+    # -- read calls ---------------------------------------------------------
+    def info(self) -> EngineInfo:
+        """Connect if needed and describe the engine (two calls: /version, /info)."""
+        version = self._call("version", lambda api: api.version())
+        info = self._call("info", lambda api: api.info())
+        swarm = info.get("Swarm") or {}
+        runtimes = tuple(sorted((info.get("Runtimes") or {}).keys()))
+        return EngineInfo(
+            target=self.target.base_url,
+            state="connected",
+            server_version=str(version.get("Version", "")),
+            api_version=str(version.get("ApiVersion", "")),
+            name=str(info.get("Name", "")),
+            os=str(info.get("OperatingSystem", "")),
+            swarm=str(swarm.get("LocalNodeState") or "inactive"),
+            swarm_manager=bool(swarm.get("ControlAvailable")),
+            node_id=str(swarm.get("NodeID") or ""),
+            runtimes=runtimes,
+            default_runtime=str(info.get("DefaultRuntime", "")),
+            containers=int(info.get("Containers") or 0),
+        )
+
+    def down_info(self, message: str, state: str = "down") -> EngineInfo:
+        return EngineInfo(target=self.target.base_url, state=state, message=message)
+
+    def containers(self) -> list[dict[str, Any]]:
+        return list(self._call("containers", lambda api: api.containers(all=True)))
+
+    def services(self) -> list[dict[str, Any]]:
+        return list(self._call("services", lambda api: api.services()))
+
+    def tasks(self) -> list[dict[str, Any]]:
+        return list(self._call("tasks", lambda api: api.tasks()))
+
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        return dict(self._call("inspect_container", lambda api: api.inspect_container(container_id)))
+
+    def events(self, since: float | None = None) -> EventStream:
+        """Open the engine's event stream (container, service, node and daemon events)."""
+        filters = {"type": ["container", "service", "node", "daemon"]}
+        kwargs: dict[str, Any] = {"decode": True, "filters": filters}
+        if since is not None:
+            kwargs["since"] = int(since)
+        stream = self._call("events", lambda api: api.events(**kwargs))
+        return EventStream(self, stream)
+
+
+class EventStream:
+    """Iterates decoded engine events; ``close()`` from any thread ends the loop."""
+
+    def __init__(self, engine: Engine, stream: Any) -> None:
+        self._engine = engine
+        self._stream = stream
+        self.closed = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        import docker.errors
+        import requests
+
+        try:
+            for event in self._stream:
+                if isinstance(event, dict):
+                    yield event
+        except (requests.exceptions.RequestException, OSError, docker.errors.DockerException, ValueError) as exc:
+            if self.closed:
+                return
+            self._engine.reset()
+            raise EngineUnavailable(unavailable_message(self._engine.target.base_url, exc)) from None
+        except AttributeError:
+            # urllib3 raises this when the stream is closed under it from another thread
+            if self.closed:
+                return
+            raise
+        if not self.closed:
+            # The engine ended the stream: it is going away (restart, shutdown).
+            self._engine.reset()
+            raise EngineUnavailable(
+                unavailable_message(self._engine.target.base_url, ConnectionError("event stream ended"))
+            )
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self._stream.close()
+        except Exception:
+            pass
