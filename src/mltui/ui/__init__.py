@@ -1,0 +1,1 @@
+"""mltui's Textual UI. Never calls docker-py or HTTP: it asks core from workers."""

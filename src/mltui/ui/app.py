@@ -1,0 +1,181 @@
+"""The Textual application: engine workers, and the screens they feed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
+from ..core.inventory import (
+    Inventory,
+    Snapshot,
+    event_changes_engine,
+    event_container_id,
+    event_matters,
+)
+from .commands import ServiceCommands
+from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
+from .services import ServicesScreen
+
+EngineFactory = Callable[[], Engine]
+
+# The engine's event stream drives refreshes; this slow poll only backs it up
+# (and keeps restart counts of crash-looping containers current).
+FALLBACK_POLL_S = 60.0
+# Several events in a burst (a stack deploy sends dozens) make one refresh.
+DEBOUNCE_S = 0.15
+
+
+class MltuiApp(App[int]):
+    CSS_PATH = "mltui.tcss"
+    TITLE = "mltui"
+    COMMANDS = App.COMMANDS | {ServiceCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+    ]
+
+    def __init__(
+        self,
+        engine_factory: EngineFactory | None = None,
+        *,
+        poll_interval: float = FALLBACK_POLL_S,
+    ) -> None:
+        super().__init__()
+        self._engine_factory = engine_factory or Engine
+        self.engine: Engine = self._engine_factory()
+        self.inventory = Inventory(self.engine)
+        self.poll_interval = poll_interval
+        self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
+        self.snapshot: Snapshot | None = None
+        self._stream = None
+        self._refresh_running = False
+        self._refresh_again = False
+        self._refresh_timer = None
+        self.snapshots_applied = 0
+
+    # -- lifecycle -------------------------------------------------------------
+    async def on_mount(self) -> None:
+        self.services = ServicesScreen()
+        await self.push_screen(self.services)
+        self.services.show_engine(self.engine_info)
+        self.watch_engine()
+        self.set_interval(self.poll_interval, self._poll)
+
+    def on_unmount(self) -> None:
+        self._close_stream()
+        self.engine.close()
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    # -- the engine watcher (thread) ---------------------------------------------
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False, description="watch the engine")
+    def watch_engine(self) -> None:
+        """Connect, follow the event stream, reconnect with backoff when it breaks."""
+        worker = get_current_worker()
+        backoff = Backoff()
+        was_connected = False
+        while not worker.is_cancelled:
+            try:
+                info = self.engine.info()
+                stream = self.engine.events(since=time.time())
+            except EngineUnavailable as exc:
+                state = "reconnecting" if was_connected else "down"
+                self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
+                self._sleep(worker, backoff.next())
+                continue
+            backoff.reset()
+            was_connected = True
+            self._stream = stream
+            self.inventory.forget_info()
+            self.post_message(EngineStateChanged(info))
+            self.post_message(RefreshWanted())
+            try:
+                for event in stream:
+                    if worker.is_cancelled:
+                        break
+                    if not event_matters(event):
+                        continue
+                    cid = event_container_id(event)
+                    if cid:
+                        self.inventory.invalidate(cid)
+                    if event_changes_engine(event):
+                        self.inventory.forget_info()
+                    self.post_message(RefreshWanted())
+            except EngineUnavailable as exc:
+                if worker.is_cancelled:
+                    break
+                self.post_message(EngineStateChanged(self.engine.down_info(exc.message, "reconnecting")))
+                self._sleep(worker, backoff.next())
+            finally:
+                stream.close()
+
+    @staticmethod
+    def _sleep(worker: Worker, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not worker.is_cancelled and time.monotonic() < deadline:
+            time.sleep(min(0.1, deadline - time.monotonic()))
+
+    # -- refreshes -------------------------------------------------------------
+    def _poll(self) -> None:
+        if self.engine_info.connected:
+            self.post_message(RefreshWanted())
+
+    def action_refresh(self) -> None:
+        self.inventory.invalidate()
+        self.post_message(RefreshWanted())
+
+    def on_refresh_wanted(self, _message: RefreshWanted) -> None:
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(DEBOUNCE_S, self._start_refresh)
+
+    def _start_refresh(self) -> None:
+        self._refresh_timer = None
+        if self._refresh_running:
+            self._refresh_again = True
+            return
+        self._refresh_running = True
+        self.take_snapshot()
+
+    @work(thread=True, exclusive=False, group="refresh", exit_on_error=False, description="read the inventory")
+    def take_snapshot(self) -> None:
+        try:
+            snapshot = self.inventory.snapshot()
+        except EngineUnavailable as exc:
+            # the watcher notices too and reconnects; say so at once
+            self.post_message(EngineStateChanged(self.engine.down_info(exc.message, "reconnecting")))
+            return
+        self.post_message(SnapshotReady(snapshot))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._refresh_running = False
+            if event.state == WorkerState.ERROR and worker.error is not None:
+                self.notify(f"Reading the inventory failed: {worker.error}", severity="error", timeout=8)
+            if self._refresh_again:
+                self._refresh_again = False
+                self.post_message(RefreshWanted())
+        elif worker.group == "engine" and event.state == WorkerState.ERROR:
+            self.notify(f"The engine watcher stopped: {worker.error}; restarting it", severity="error", timeout=8)
+            self.set_timer(2.0, self.watch_engine)
+
+    def on_engine_state_changed(self, message: EngineStateChanged) -> None:
+        self.engine_info = message.info
+        self.services.show_engine(message.info)
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.snapshot = message.snapshot
+        if message.snapshot.engine.connected and not self.engine_info.connected:
+            self.engine_info = message.snapshot.engine
+            self.services.show_engine(self.engine_info)
+        self.services.show_snapshot(message.snapshot)
+        self.snapshots_applied += 1

@@ -1,0 +1,328 @@
+"""The main screen: every stack, service and replica on the engine."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import RowKey
+
+from ..core.engine import EngineInfo
+from ..core.inventory import Service, Snapshot, human_age
+from ..core.report import COLUMNS, Row, engine_line, rows
+from ..core.textsafe import safe_text
+
+STATE_STYLES = {
+    "running": "green",
+    "ok": "",
+    "healthy": "green",
+    "crashloop": "bold red",
+    "bad": "yellow",
+    "degraded": "yellow",
+    "starting": "cyan",
+    "pending": "cyan",
+    "preparing": "cyan",
+    "assigned": "cyan",
+    "restarting": "bold red",
+    "exited": "red",
+    "failed": "red",
+    "rejected": "red",
+    "down": "red",
+    "dead": "red",
+    "created": "dim",
+    "stopped": "dim",
+    "shutdown": "dim",
+    "complete": "dim",
+    "paused": "magenta",
+}
+
+
+class InventoryTable(DataTable):
+    """A keyed table updated in place: rows that left are removed, changed cells
+    updated, new rows added, and the order restored, without a clear."""
+
+    def reorder(self, keys: list[str]) -> None:
+        # DataTable.sort() cannot see row keys; this is the same operation by key.
+        from textual._two_way_dict import TwoWayDict
+
+        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()
+
+
+class EngineBar(Static):
+    """The connection line at the top: where the engine is and what state it is in."""
+
+    def show(self, info: EngineInfo, snapshot: Snapshot | None) -> None:
+        dot = {"connected": "●", "connecting": "◌", "reconnecting": "◌", "down": "○"}.get(info.state, "○")
+        style = {"connected": "green", "connecting": "yellow", "reconnecting": "yellow", "down": "red"}.get(info.state, "red")
+        text = Text()
+        text.append(f" {dot} {info.state} ", style=f"bold {style}")
+        text.append(safe_text(engine_line(info) if info.connected else info.target))
+        if not info.connected and info.message:
+            text.append("  " + safe_text(info.message, 200), style=style)
+        if snapshot is not None:
+            services = sum(len(s.services) for s in snapshot.stacks)
+            stacks = sum(1 for s in snapshot.stacks if s.kind != "none")
+            text.append(f"   {stacks} stacks, {services} services", style="dim")
+            if not info.connected:
+                text.append(f" (as of {human_age(time.time() - snapshot.taken_at)} ago)", style="dim")
+        self.set_class(info.state != "connected", "-offline")
+        self.update(text)
+
+
+class ServicesScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "toggle", "Fold/unfold", id="services.toggle"),
+        Binding("r", "refresh", "Refresh", id="services.refresh"),
+        Binding("minus", "collapse_all", "Fold all", show=False, id="services.collapse_all"),
+        Binding("plus,equals_sign", "expand_all", "Unfold all", show=False, id="services.expand_all"),
+        Binding("g", "goto", "Go to service", id="services.goto"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collapsed: set[str] = set()
+        self.snapshot: Snapshot | None = None
+        self.info: EngineInfo | None = None
+        self._rows: dict[str, Row] = {}
+        self._order: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield EngineBar(id="engine-bar")
+        with Vertical(id="body"):
+            table = InventoryTable(id="inventory", cursor_type="row", zebra_stripes=False)
+            table.add_columns(*COLUMNS)
+            yield table
+            yield Static(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(5.0, self._tick_ages)
+        self.query_one(InventoryTable).focus()
+
+    @property
+    def table(self) -> InventoryTable:
+        return self.query_one(InventoryTable)
+
+    # -- data in -------------------------------------------------------------------
+    def show_engine(self, info: EngineInfo) -> None:
+        self.info = info
+        self.query_one(EngineBar).show(info, self.snapshot)
+        self.set_class(not info.connected, "-offline")
+        if self.snapshot is None:
+            self._update_detail()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        if self.info is not None:
+            self.query_one(EngineBar).show(self.info, snapshot)
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        if self.snapshot is None:
+            return
+        table = self.table
+        new_rows = rows(self.snapshot, collapsed=frozenset(self.collapsed))
+        cursor_key = self.cursor_key()
+        new_keys = [r.key for r in new_rows]
+        new_map = {r.key: r for r in new_rows}
+        with self.app.batch_update():
+            for key in list(self._rows):
+                if key not in new_map:
+                    table.remove_row(key)
+                    del self._rows[key]
+            column_keys = list(table.columns)
+            for row in new_rows:
+                cells = self._cells(row)
+                old = self._rows.get(row.key)
+                if old is None:
+                    table.add_row(*cells, key=row.key)
+                elif old != row:
+                    old_cells = self._cells(old)
+                    for col, (before, after) in enumerate(zip(old_cells, cells, strict=True)):
+                        if before != after:
+                            table.update_cell(row.key, column_keys[col], after)
+                self._rows[row.key] = row
+            if new_keys != self._order:
+                table.reorder(new_keys)
+                self._order = new_keys
+            self._restore_cursor(cursor_key, new_keys)
+        self._update_detail()
+
+    def _cells(self, row: Row) -> list[Text]:
+        name = row.cells[0]
+        if row.level == 0:
+            mark = "▶ " if row.key in self.collapsed else "▼ "
+            name_text = Text(mark + name, style="bold")
+        elif row.level == 1:
+            folded = row.key in self.collapsed
+            name_text = Text(("\u00a0\u00a0▸\u00a0" if folded else "\u00a0\u00a0\u00a0\u00a0") + name, style="bold")
+        else:
+            name_text = Text("\u00a0" * 6 + name, style="dim" if row.state in ("shutdown", "complete") else "")
+        state_style = STATE_STYLES.get(row.state, "")
+        if row.cells[1].startswith("crashloop"):
+            state_style = STATE_STYLES["crashloop"]
+        cells = [name_text, Text(row.cells[1], style=state_style)]
+        ready = row.cells[2]
+        ready_style = ""
+        if ready and "/" in ready:
+            have, want = ready.split("/", 1)
+            ready_style = "green" if have == want and want != "0" else ("yellow" if have != want else "dim")
+        cells.append(Text(ready, style=ready_style))
+        for i, value in enumerate(row.cells[3:], start=3):
+            style = ""
+            if COLUMNS[i] == "HEALTH" and value:
+                style = "green" if value == "healthy" else ("red" if value.startswith("unhealthy") else "yellow")
+            elif COLUMNS[i] == "GPU" and value:
+                style = "magenta"
+            elif COLUMNS[i] == "RESTARTS" and value:
+                style = "yellow"
+            cells.append(Text(value, style=style))
+        return cells
+
+    def _restore_cursor(self, key: str | None, keys: list[str]) -> None:
+        table = self.table
+        if not keys:
+            return
+        if key is not None and key in self._rows:
+            index = table.get_row_index(key)
+        else:
+            index = min(table.cursor_row, len(keys) - 1)
+        if index != table.cursor_row:
+            table.move_cursor(row=index, animate=False, scroll=False)
+
+    def _tick_ages(self) -> None:
+        if self.snapshot is not None and self.info is not None and self.info.connected:
+            self._render_rows()
+
+    # -- the selection ------------------------------------------------------------
+    def cursor_key(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:
+            return None
+        return row_key.value
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._update_detail()
+
+    def _selected_service(self) -> Service | None:
+        key = self.cursor_key()
+        if not key or self.snapshot is None:
+            return None
+        if key.startswith("svc:"):
+            return self.snapshot.service(key[4:])
+        if key.startswith("rep:"):
+            for svc in self.snapshot.services():
+                if any(f"rep:{r.key}" == key for r in svc.replicas):
+                    return svc
+        return None
+
+    def _update_detail(self) -> None:
+        detail = self.query_one("#detail", Static)
+        if self.snapshot is None:
+            if self.info is not None and not self.info.connected:
+                message = self.info.message or "connecting to the Docker engine…"
+                detail.update(Text(safe_text(message, 300), style="red" if self.info.state == "down" else "yellow"))
+            else:
+                detail.update(Text("reading the inventory…", style="dim"))
+            return
+        key = self.cursor_key()
+        text = Text()
+        svc = self._selected_service()
+        if key and key.startswith("rep:") and svc is not None:
+            rep = next(r for r in svc.replicas if f"rep:{r.key}" == key)
+            text.append(safe_text(rep.name, 120), style="bold")
+            text.append(f"   {rep.kind} {rep.key[:12]}, {rep.state}")
+            if rep.since:
+                text.append(f" for {human_age(time.time() - rep.since)}")
+            if rep.exit_code not in (None, 0):
+                text.append(f"  exit {rep.exit_code}", style="red")
+            text.append("\nimage " + safe_text(rep.image, 120))
+            if rep.ports:
+                text.append("   ports " + safe_text(", ".join(rep.ports), 120))
+            if rep.gpu:
+                text.append("\nGPU request: " + safe_text(rep.gpu.summary, 120), style="magenta")
+            if rep.error:
+                text.append("\n" + safe_text(rep.error, 300), style="red")
+        elif svc is not None:
+            text.append(safe_text(svc.name, 120), style="bold")
+            text.append(f"   {svc.kind} service, {svc.running}/{svc.desired} running, {svc.state}")
+            if svc.mode:
+                text.append(f"  ({svc.mode})")
+            text.append("\nimage " + safe_text(svc.image, 120))
+            if svc.ports:
+                text.append("   ports " + safe_text(", ".join(svc.ports), 120))
+            if svc.gpu:
+                text.append("\nGPU request: " + safe_text(svc.gpu.summary, 120), style="magenta")
+            if svc.restarts:
+                text.append(f"\nrestarts {svc.restarts}", style="yellow")
+                if svc.last_exit not in (None, 0):
+                    text.append(f", last exit code {svc.last_exit}", style="yellow")
+            if svc.last_error:
+                text.append("\nlast error: " + safe_text(svc.last_error, 300), style="red")
+        elif key and key.startswith("stack:"):
+            stack = next((s for s in self.snapshot.stacks if f"stack:{s.key}" == key), None)
+            if stack is not None:
+                text.append(safe_text(stack.title, 120), style="bold")
+                kind = {"compose": "compose project", "swarm": "swarm stack", "none": "containers in no stack"}[stack.kind]
+                text.append(f"   {kind}, {len(stack.services)} services")
+                if stack.compose_version:
+                    text.append(f"  (Compose {safe_text(stack.compose_version, 20)})")
+                if stack.working_dir:
+                    text.append("\n" + safe_text(stack.working_dir, 200))
+                for f in stack.config_files:
+                    text.append("\n" + safe_text(f, 200), style="dim")
+        detail.update(text)
+
+    # -- actions -----------------------------------------------------------------
+    def action_toggle(self) -> None:
+        key = self.cursor_key()
+        if not key or key.startswith("rep:"):
+            return
+        if key in self.collapsed:
+            self.collapsed.discard(key)
+        else:
+            self.collapsed.add(key)
+        self._render_rows()
+
+    def action_collapse_all(self) -> None:
+        if self.snapshot is None:
+            return
+        self.collapsed = {f"svc:{s.key}" for s in self.snapshot.services()}
+        self._render_rows()
+
+    def action_expand_all(self) -> None:
+        self.collapsed.clear()
+        self._render_rows()
+
+    def action_refresh(self) -> None:
+        self.app.action_refresh()  # type: ignore[attr-defined]
+
+    def action_goto(self) -> None:
+        self.app.action_command_palette()
+
+    def goto_service(self, key: str) -> None:
+        """Put the cursor on a service row, unfolding its stack if needed."""
+        if self.snapshot is None:
+            return
+        svc = self.snapshot.service(key)
+        if svc is None:
+            return
+        stack_key = next((f"stack:{s.key}" for s in self.snapshot.stacks if svc in s.services), None)
+        if stack_key in self.collapsed:
+            self.collapsed.discard(stack_key)
+            self._render_rows()
+        row_key = f"svc:{key}"
+        if row_key in self._rows:
+            self.table.move_cursor(row=self.table.get_row_index(row_key), animate=False)
+            self.table.focus()
