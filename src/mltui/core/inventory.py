@@ -119,6 +119,7 @@ class Service:
     last_error: str = ""
     mode: str = ""  # swarm: replicated | global
     service_id: str = ""
+    full_name: str = ""  # the engine's name: "stack_svc" for swarm, container name for loose ones
 
     @property
     def state(self) -> str:
@@ -208,6 +209,7 @@ def _service_dict(svc: Service) -> dict[str, Any]:
     return {
         "key": svc.key,
         "name": svc.name,
+        "full_name": svc.full_name or svc.name,
         "kind": svc.kind,
         "state": svc.state,
         "running": svc.running,
@@ -540,8 +542,10 @@ def _swarm_service(
 ) -> Service:
     spec = svc.get("Spec") or {}
     labels = _labels(spec)
-    name = str(spec.get("Name") or svc.get("ID", ""))
+    full_name = str(spec.get("Name") or svc.get("ID", ""))
     stack = labels.get(STACK_NAMESPACE, "")
+    # `docker stack deploy` names services STACK_SERVICE; show the part the compose file named
+    name = full_name[len(stack) + 1 :] if stack and full_name.startswith(stack + "_") else full_name
     template = spec.get("TaskTemplate") or {}
     image = str((template.get("ContainerSpec") or {}).get("Image") or "")
     image = image.split("@sha256:", 1)[0]
@@ -574,7 +578,7 @@ def _swarm_service(
             state = str((t.get("Status") or {}).get("State") or "")
             if state in TASK_FAILED and now - _task_time(t) < CRASHLOOP_WINDOW:
                 recent_failures.append(t)
-        replicas.append(_task_replica(current, len(older), containers, inspects, stack, name))
+        replicas.append(_task_replica(current, len(older), containers, inspects, full_name))
 
     replicas.sort(key=lambda r: (r.slot if r.slot is not None else 1 << 30, r.node, r.name))
     running = sum(1 for r in replicas if r.running and r.desired_state in ("running", ""))
@@ -612,6 +616,7 @@ def _swarm_service(
         last_error=last_error,
         mode=mode,
         service_id=str(svc.get("ID", "")),
+        full_name=full_name,
     )
 
 
@@ -620,7 +625,6 @@ def _task_replica(
     restarts: int,
     containers: Mapping[str, Mapping[str, Any]],
     inspects: Mapping[str, Mapping[str, Any]],
-    stack: str,
     service_name: str,
 ) -> Replica:
     status = task.get("Status") or {}

