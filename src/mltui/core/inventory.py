@@ -270,15 +270,24 @@ def human_age(seconds: float | None) -> str:
     return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
 
 
+def _obj(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: engine JSON is checked, not trusted."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
-    raw = obj.get("Labels") or {}
+    raw = _obj(obj.get("Labels"))
     if not isinstance(raw, Mapping):
         return {}
     return {str(k): "" if v is None else str(v) for k, v in raw.items()}
 
 
 def _container_name(entry: Mapping[str, Any]) -> str:
-    names = entry.get("Names") or []
+    names = _list(entry.get("Names"))
     if names and isinstance(names, list):
         return str(names[0]).lstrip("/")
     return str(entry.get("Id", ""))[:12]
@@ -295,7 +304,7 @@ def container_ports(entry: Mapping[str, Any]) -> tuple[str, ...]:
     """Published ports of a container list entry, like the docker CLI shows them."""
     out: list[str] = []
     seen: set[str] = set()
-    for port in entry.get("Ports") or []:
+    for port in _list(entry.get("Ports")):
         if not isinstance(port, Mapping):
             continue
         private = port.get("PrivatePort")
@@ -317,8 +326,8 @@ def container_ports(entry: Mapping[str, Any]) -> tuple[str, ...]:
 
 def service_ports(service: Mapping[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
-    endpoint = service.get("Endpoint") or {}
-    ports = endpoint.get("Ports") or ((service.get("Spec") or {}).get("EndpointSpec") or {}).get("Ports") or []
+    endpoint = _obj(service.get("Endpoint"))
+    ports = _list(endpoint.get("Ports")) or _list(_obj(_obj(service.get("Spec")).get("EndpointSpec")).get("Ports"))
     for port in ports:
         if not isinstance(port, Mapping):
             continue
@@ -335,7 +344,7 @@ def service_ports(service: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _task_ports(task: Mapping[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
-    for port in ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or []:
+    for port in _list(_obj(_obj(task.get("Status")).get("PortStatus")).get("Ports")):
         if isinstance(port, Mapping) and port.get("PublishedPort"):
             text = f"{port['PublishedPort']}->{port.get('TargetPort')}/{port.get('Protocol') or 'tcp'}"
             if text not in out:
@@ -351,22 +360,22 @@ def health_from_status(status: str) -> str:
     if not match:
         return ""
     word = match.group(1)
-    return "starting" if word.startswith("health") else word
+    return "starting" if word == "health: starting" else word
 
 
 def gpu_from_inspect(inspect: Mapping[str, Any] | None) -> GpuRequest | None:
     if not inspect:
         return None
-    host = inspect.get("HostConfig") or {}
+    host = _obj(inspect.get("HostConfig"))
     count: int | None = None
     ids: list[str] = []
     caps: list[str] = []
     driver = ""
     found = False
-    for req in host.get("DeviceRequests") or []:
+    for req in _list(host.get("DeviceRequests")):
         if not isinstance(req, Mapping):
             continue
-        flat = [c for group in (req.get("Capabilities") or []) for c in (group or [])]
+        flat = [str(c) for group in _list(req.get("Capabilities")) for c in _list(group)]
         req_driver = str(req.get("Driver") or "")
         if "gpu" not in flat and req_driver != "nvidia":
             continue
@@ -377,11 +386,11 @@ def gpu_from_inspect(inspect: Mapping[str, Any] | None) -> GpuRequest | None:
             count = -1
         elif n:
             count = (count or 0) + n
-        ids.extend(str(i) for i in (req.get("DeviceIDs") or []))
+        ids.extend(str(i) for i in _list(req.get("DeviceIDs")))
         caps.extend(c for c in flat if c not in caps)
     runtime = str(host.get("Runtime") or "")
     visible = ""
-    for item in (inspect.get("Config") or {}).get("Env") or []:
+    for item in _list(_obj(inspect.get("Config")).get("Env")):
         if isinstance(item, str) and item.startswith("NVIDIA_VISIBLE_DEVICES="):
             visible = item.split("=", 1)[1]
     if runtime != "nvidia":
@@ -402,9 +411,9 @@ def gpu_from_inspect(inspect: Mapping[str, Any] | None) -> GpuRequest | None:
 
 def gpu_from_resources(resources: Mapping[str, Any] | None) -> GpuRequest | None:
     """Swarm generic resources (``--generic-resource NVIDIA-GPU=1``) of a service or task."""
-    reservations = (resources or {}).get("Reservations") or {}
+    reservations = _obj(_obj(resources).get("Reservations"))
     generic: list[tuple[str, str]] = []
-    for item in reservations.get("GenericResources") or []:
+    for item in _list(reservations.get("GenericResources")):
         if not isinstance(item, Mapping):
             continue
         for spec_key in ("DiscreteResourceSpec", "NamedResourceSpec"):
@@ -428,23 +437,21 @@ def _container_replica(entry: Mapping[str, Any], inspect: Mapping[str, Any] | No
     labels = _labels(entry)
     state = str(entry.get("State") or "unknown")
     status = str(entry.get("Status") or "")
-    st = (inspect or {}).get("State") or {}
+    st = _obj(_obj(inspect).get("State"))
     since: float | None = None
     if state in ("running", "paused", "restarting"):
         since = parse_time(st.get("StartedAt"))
     elif state in ("exited", "dead"):
         since = parse_time(st.get("FinishedAt"))
     if since is None:
-        since = parse_time((inspect or {}).get("Created")) if state == "created" else None
+        since = parse_time(_obj(inspect).get("Created")) if state == "created" else None
     if since is None and state == "created":
         since = float(entry.get("Created") or 0) or None
     exit_code = _int(st.get("ExitCode")) if st else None
     if exit_code is None and state == "exited":
         match = re.match(r"Exited \((-?\d+)\)", status)
         exit_code = int(match.group(1)) if match else None
-    health = ""
-    if isinstance(st.get("Health"), Mapping):
-        health = str(st["Health"].get("Status") or "")
+    health = str(_obj(st.get("Health")).get("Status") or "")
     health = health or health_from_status(status)
     return Replica(
         key=str(entry.get("Id", "")),
@@ -456,7 +463,7 @@ def _container_replica(entry: Mapping[str, Any], inspect: Mapping[str, Any] | No
         image=str(entry.get("Image") or ""),
         ports=container_ports(entry),
         health=health,
-        restarts=_int((inspect or {}).get("RestartCount"), 0) or 0,
+        restarts=_int(_obj(inspect).get("RestartCount"), 0) or 0,
         exit_code=exit_code if state != "running" or exit_code else None,
         error=str(st.get("Error") or ""),
         gpu=gpu_from_inspect(inspect),
@@ -529,7 +536,7 @@ def _standalone_service(entry: Mapping[str, Any], inspect: Mapping[str, Any] | N
 
 
 def _task_time(task: Mapping[str, Any]) -> float:
-    status = task.get("Status") or {}
+    status = _obj(task.get("Status"))
     return parse_time(status.get("Timestamp")) or parse_time(task.get("UpdatedAt")) or 0.0
 
 
@@ -540,16 +547,16 @@ def _swarm_service(
     inspects: Mapping[str, Mapping[str, Any]],
     now: float,
 ) -> Service:
-    spec = svc.get("Spec") or {}
+    spec = _obj(svc.get("Spec"))
     labels = _labels(spec)
     full_name = str(spec.get("Name") or svc.get("ID", ""))
     stack = labels.get(STACK_NAMESPACE, "")
     # `docker stack deploy` names services STACK_SERVICE; show the part the compose file named
     name = full_name[len(stack) + 1 :] if stack and full_name.startswith(stack + "_") else full_name
-    template = spec.get("TaskTemplate") or {}
-    image = str((template.get("ContainerSpec") or {}).get("Image") or "")
+    template = _obj(spec.get("TaskTemplate"))
+    image = str(_obj(template.get("ContainerSpec")).get("Image") or "")
     image = image.split("@sha256:", 1)[0]
-    mode_spec = spec.get("Mode") or {}
+    mode_spec = _obj(spec.get("Mode"))
     mode = "global" if "Global" in mode_spec else "replicated"
 
     # Group the task history by slot (replicated) or node (global); the newest
@@ -569,13 +576,13 @@ def _swarm_service(
         if not active and mode == "replicated":
             # a slot with no task that should run: an old slot left after a scale-down
             slot = _int(current.get("Slot"))
-            desired_now = _int((mode_spec.get("Replicated") or {}).get("Replicas"), 0) or 0
+            desired_now = _int(_obj(mode_spec.get("Replicated")).get("Replicas"), 0) or 0
             if slot is not None and slot > desired_now:
                 continue
         older = [t for t in history if t is not current]
         restarts += len(older)
         for t in history:
-            state = str((t.get("Status") or {}).get("State") or "")
+            state = str(_obj(t.get("Status")).get("State") or "")
             if state in TASK_FAILED and now - _task_time(t) < CRASHLOOP_WINDOW:
                 recent_failures.append(t)
         replicas.append(_task_replica(current, len(older), containers, inspects, full_name))
@@ -583,17 +590,17 @@ def _swarm_service(
     replicas.sort(key=lambda r: (r.slot if r.slot is not None else 1 << 30, r.node, r.name))
     running = sum(1 for r in replicas if r.running and r.desired_state in ("running", ""))
     if mode == "replicated":
-        desired = _int((mode_spec.get("Replicated") or {}).get("Replicas"), 0) or 0
+        desired = _int(_obj(mode_spec.get("Replicated")).get("Replicas"), 0) or 0
     else:
         desired = sum(1 for r in replicas if r.desired_state == "running")
-    failed_all = [t for t in tasks if str((t.get("Status") or {}).get("State") or "") in TASK_FAILED]
+    failed_all = [t for t in tasks if str(_obj(t.get("Status")).get("State") or "") in TASK_FAILED]
     failed_all.sort(key=_task_time, reverse=True)
     last = failed_all[0] if failed_all else None
     last_exit = None
     last_error = ""
     if last is not None:
-        status = last.get("Status") or {}
-        last_exit = _int((status.get("ContainerStatus") or {}).get("ExitCode"))
+        status = _obj(last.get("Status"))
+        last_exit = _int(_obj(status.get("ContainerStatus")).get("ExitCode"))
         last_error = str(status.get("Err") or status.get("Message") or "")
     pending_errors = [r.error for r in replicas if r.state == "pending" and r.error]
     if not last_error and pending_errors:
@@ -627,8 +634,8 @@ def _task_replica(
     inspects: Mapping[str, Mapping[str, Any]],
     service_name: str,
 ) -> Replica:
-    status = task.get("Status") or {}
-    cstatus = status.get("ContainerStatus") or {}
+    status = _obj(task.get("Status"))
+    cstatus = _obj(status.get("ContainerStatus"))
     cid = str(cstatus.get("ContainerID") or "")
     entry = containers.get(cid) if cid else None
     slot = _int(task.get("Slot"))
@@ -639,7 +646,7 @@ def _task_replica(
     inspect = inspects.get(cid) if cid else None
     exit_code = _int(cstatus.get("ExitCode"))
     state = str(status.get("State") or "unknown")
-    spec = task.get("Spec") or {}
+    spec = _obj(task.get("Spec"))
     gpu = gpu_from_resources(spec.get("Resources")) or gpu_from_inspect(inspect)
     return Replica(
         key=task_id,
@@ -648,7 +655,7 @@ def _task_replica(
         slot=slot,
         state=state,
         since=_task_time(task) or None,
-        image=str((spec.get("ContainerSpec") or {}).get("Image") or "").split("@sha256:", 1)[0],
+        image=str(_obj(spec.get("ContainerSpec")).get("Image") or "").split("@sha256:", 1)[0],
         ports=_task_ports(task) or (container_ports(entry) if entry else ()),
         health=health,
         restarts=restarts,
@@ -673,9 +680,11 @@ def build_snapshot(
 ) -> Snapshot:
     """Turn the engine's list JSON into stacks; pure, no engine calls."""
     now = time.time() if now is None else now
-    inspects = inspects or {}
-    services = services or []
-    tasks = tasks or []
+    # engine JSON is input like any other: drop what is not even an object
+    inspects = {k: v for k, v in (inspects or {}).items() if isinstance(v, Mapping)}
+    services = [s for s in services or [] if isinstance(s, Mapping)]
+    tasks = [t for t in tasks or [] if isinstance(t, Mapping)]
+    containers = [c for c in containers or [] if isinstance(c, Mapping)]
     by_id = {str(c.get("Id", "")): c for c in containers if isinstance(c, Mapping)}
 
     # swarm services, grouped by stack
@@ -836,7 +845,7 @@ def event_container_id(event: Mapping[str, Any]) -> str | None:
     """The container an engine event is about, if it is about one."""
     if event.get("Type") != "container":
         return None
-    actor = event.get("Actor") or {}
+    actor = _obj(event.get("Actor"))
     cid = actor.get("ID") or event.get("id")
     return str(cid) if cid else None
 

@@ -1,0 +1,109 @@
+"""An engine that is not there, goes away, and comes back: real sockets, real engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from helpers import UnixProxy
+
+from mltui.core.engine import Engine, EngineTarget, EngineUnavailable, resolve_target
+from mltui.core.inventory import Inventory
+
+pytestmark = pytest.mark.engine
+
+
+def test_no_engine_is_a_sentence_not_a_traceback(tmp_path):
+    url = f"unix://{tmp_path}/nothing.sock"
+    engine = Engine(EngineTarget(url, "test"))
+    with pytest.raises(EngineUnavailable) as caught:
+        engine.info()
+    assert caught.value.message.startswith(f"no Docker engine answers at {url}: is it running? permission?")
+    assert "socket does not exist" in caught.value.message
+
+
+def test_ps_without_engine_exits_2_with_the_message(tmp_path):
+    url = f"unix://{tmp_path}/nothing.sock"
+    result = subprocess.run([sys.executable, "-m", "mltui.cli", "-H", url, "ps"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert f"mltui: no Docker engine answers at {url}" in result.stderr
+    assert "Traceback" not in result.stderr
+    json_result = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "-H", url, "ps", "--json"], capture_output=True, text=True, check=False
+    )
+    assert json_result.returncode == 2
+    assert '"state": "down"' in json_result.stdout
+
+
+def test_tcp_port_with_nothing_listening(tmp_path):
+    engine = Engine(EngineTarget("tcp://127.0.0.1:9", "test"), timeout=3)
+    with pytest.raises(EngineUnavailable) as caught:
+        Inventory(engine).snapshot()
+    assert "no Docker engine answers at tcp://127.0.0.1:9" in caught.value.message
+
+
+def test_docker_host_and_context_resolution(tmp_path, monkeypatch):
+    target = resolve_target({"DOCKER_HOST": "tcp://127.0.0.1:2375"})
+    assert target.source == "DOCKER_HOST"
+    assert target.base_url.endswith("127.0.0.1:2375")
+    # a context written by the real `docker context create`, in a private config dir
+    cfg = tmp_path / "dockercfg"
+    for args in (
+        ["context", "create", "elsewhere", "--docker", f"host=unix://{tmp_path}/other.sock"],
+        ["context", "use", "elsewhere"],
+    ):
+        subprocess.run(["docker", "--config", str(cfg), *args], check=True, capture_output=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))  # docker-py reads it from os.environ
+    target = resolve_target({"DOCKER_CONFIG": str(cfg)})
+    assert target.source == "context elsewhere"
+    assert target.base_url == f"unix://{tmp_path}/other.sock"
+    with pytest.raises(EngineUnavailable) as caught:
+        Engine(target).info()
+    assert f"unix://{tmp_path}/other.sock" in caught.value.message
+
+
+def test_engine_restart_through_a_proxy(tmp_path, engine_info):
+    proxy = UnixProxy(str(tmp_path / "engine.sock"))
+    proxy.start()
+    engine = Engine(EngineTarget(proxy.url, "test"), timeout=5)
+    inventory = Inventory(engine)
+    try:
+        first = inventory.snapshot()
+        assert first.engine.connected
+        proxy.stop()
+        with pytest.raises(EngineUnavailable):
+            inventory.snapshot()
+        proxy.start()
+        again = inventory.snapshot()
+        assert again.engine.connected
+        assert {s.key for s in again.stacks} >= {s.key for s in first.stacks if s.kind != "none"}
+    finally:
+        proxy.stop()
+        engine.close()
+
+
+def test_event_stream_breaks_when_the_engine_goes(tmp_path, engine_info):
+    import threading
+
+    proxy = UnixProxy(str(tmp_path / "engine.sock"))
+    proxy.start()
+    engine = Engine(EngineTarget(proxy.url, "test"), timeout=5)
+    stream = engine.events()
+    outcome: list[object] = []
+
+    def consume():
+        try:
+            for _ in stream:
+                pass
+            outcome.append("ended")
+        except EngineUnavailable as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    proxy.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], EngineUnavailable)
+    engine.close()
