@@ -258,22 +258,29 @@ class Engine:
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         return dict(self._call("inspect_container", lambda api: api.inspect_container(container_id)))
 
-    def events(self, since: float | None = None) -> EventStream:
-        """Open the engine's event stream (container, service, node and daemon events)."""
+    def events(self, since: float | None = None, until: float | None = None) -> EventStream:
+        """Open the engine's event stream (container, service, node and daemon events).
+
+        With ``until`` the engine ends the stream at that time: the reader then
+        wakes up even when nothing happens, and opens the next window from there.
+        """
         filters = {"type": ["container", "service", "node", "daemon"]}
         kwargs: dict[str, Any] = {"decode": True, "filters": filters}
         if since is not None:
-            kwargs["since"] = int(since)
+            kwargs["since"] = f"{since:.9f}"
+        if until is not None:
+            kwargs["until"] = f"{until:.9f}"
         stream = self._call("events", lambda api: api.events(**kwargs))
-        return EventStream(self, stream)
+        return EventStream(self, stream, bounded=until is not None)
 
 
 class EventStream:
     """Iterates decoded engine events; ``close()`` from any thread ends the loop."""
 
-    def __init__(self, engine: Engine, stream: Any) -> None:
+    def __init__(self, engine: Engine, stream: Any, bounded: bool = False) -> None:
         self._engine = engine
         self._stream = stream
+        self._bounded = bounded
         self.closed = False
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -294,8 +301,8 @@ class EventStream:
             if self.closed:
                 return
             raise
-        if not self.closed:
-            # The engine ended the stream: it is going away (restart, shutdown).
+        if not self.closed and not self._bounded:
+            # The engine ended an open-ended stream: it is going away (restart, shutdown).
             self._engine.reset()
             raise EngineUnavailable(
                 unavailable_message(self._engine.target.base_url, ConnectionError("event stream ended"))

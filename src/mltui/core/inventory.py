@@ -260,6 +260,8 @@ def parse_time(value: Any) -> float | None:
 def human_age(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return ""
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds}s"
@@ -294,9 +296,11 @@ def _container_name(entry: Mapping[str, Any]) -> str:
 
 
 def _int(value: Any, default: int | None = None) -> int | None:
+    if isinstance(value, bool):
+        return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 
@@ -446,7 +450,8 @@ def _container_replica(entry: Mapping[str, Any], inspect: Mapping[str, Any] | No
     if since is None:
         since = parse_time(_obj(inspect).get("Created")) if state == "created" else None
     if since is None and state == "created":
-        since = float(entry.get("Created") or 0) or None
+        created = entry.get("Created")
+        since = float(created) if isinstance(created, (int, float)) and 0 < created < 1e11 else None
     exit_code = _int(st.get("ExitCode")) if st else None
     if exit_code is None and state == "exited":
         match = re.match(r"Exited \((-?\d+)\)", status)

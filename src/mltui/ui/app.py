@@ -27,6 +27,9 @@ EngineFactory = Callable[[], Engine]
 # The engine's event stream drives refreshes; this slow poll only backs it up
 # (and keeps restart counts of crash-looping containers current).
 FALLBACK_POLL_S = 60.0
+# The event stream is read in windows of this length, so the reading thread
+# wakes up (and can stop) even when the engine is quiet.
+EVENT_WINDOW_S = 5.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
 DEBOUNCE_S = 0.15
 
@@ -45,8 +48,10 @@ class MltuiApp(App[int]):
         engine_factory: EngineFactory | None = None,
         *,
         poll_interval: float = FALLBACK_POLL_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        self.clock = clock
         self._engine_factory = engine_factory or Engine
         self.engine: Engine = self._engine_factory()
         self.inventory = Inventory(self.engine)
@@ -86,7 +91,8 @@ class MltuiApp(App[int]):
         while not worker.is_cancelled:
             try:
                 info = self.engine.info()
-                stream = self.engine.events(since=time.time())
+                window = time.time()
+                stream = self.engine.events(since=window, until=window + EVENT_WINDOW_S)
             except EngineUnavailable as exc:
                 state = "reconnecting" if was_connected else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
@@ -99,17 +105,16 @@ class MltuiApp(App[int]):
             self.post_message(EngineStateChanged(info))
             self.post_message(RefreshWanted())
             try:
-                for event in stream:
-                    if worker.is_cancelled:
-                        break
-                    if not event_matters(event):
-                        continue
-                    cid = event_container_id(event)
-                    if cid:
-                        self.inventory.invalidate(cid)
-                    if event_changes_engine(event):
-                        self.inventory.forget_info()
-                    self.post_message(RefreshWanted())
+                while not worker.is_cancelled:
+                    for event in stream:
+                        if worker.is_cancelled:
+                            break
+                        self._on_event(event)
+                    stream.close()
+                    # the window ended: open the next one where it stopped, losing nothing
+                    window += EVENT_WINDOW_S
+                    stream = self.engine.events(since=window, until=max(window, time.time()) + EVENT_WINDOW_S)
+                    self._stream = stream
             except EngineUnavailable as exc:
                 if worker.is_cancelled:
                     break
@@ -117,6 +122,16 @@ class MltuiApp(App[int]):
                 self._sleep(worker, backoff.next())
             finally:
                 stream.close()
+
+    def _on_event(self, event: dict) -> None:
+        if not event_matters(event):
+            return
+        cid = event_container_id(event)
+        if cid:
+            self.inventory.invalidate(cid)
+        if event_changes_engine(event):
+            self.inventory.forget_info()
+        self.post_message(RefreshWanted())
 
     @staticmethod
     def _sleep(worker: Worker, seconds: float) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -58,7 +57,7 @@ class InventoryTable(DataTable):
 class EngineBar(Static):
     """The connection line at the top: where the engine is and what state it is in."""
 
-    def show(self, info: EngineInfo, snapshot: Snapshot | None) -> None:
+    def show(self, info: EngineInfo, snapshot: Snapshot | None, now: float) -> None:
         dot = {"connected": "●", "connecting": "◌", "reconnecting": "◌", "down": "○"}.get(info.state, "○")
         style = {"connected": "green", "connecting": "yellow", "reconnecting": "yellow", "down": "red"}.get(info.state, "red")
         text = Text()
@@ -71,7 +70,7 @@ class EngineBar(Static):
             stacks = sum(1 for s in snapshot.stacks if s.kind != "none")
             text.append(f"   {stacks} stacks, {services} services", style="dim")
             if not info.connected:
-                text.append(f" (as of {human_age(time.time() - snapshot.taken_at)} ago)", style="dim")
+                text.append(f" (as of {human_age(now - snapshot.taken_at)} ago)", style="dim")
         self.set_class(info.state != "connected", "-offline")
         self.update(text)
 
@@ -106,6 +105,9 @@ class ServicesScreen(Screen):
         self.set_interval(5.0, self._tick_ages)
         self.query_one(InventoryTable).focus()
 
+    def now(self) -> float:
+        return self.app.clock()  # type: ignore[attr-defined, no-any-return]
+
     @property
     def table(self) -> InventoryTable:
         return self.query_one(InventoryTable)
@@ -113,7 +115,7 @@ class ServicesScreen(Screen):
     # -- data in -------------------------------------------------------------------
     def show_engine(self, info: EngineInfo) -> None:
         self.info = info
-        self.query_one(EngineBar).show(info, self.snapshot)
+        self.query_one(EngineBar).show(info, self.snapshot, self.now())
         self.set_class(not info.connected, "-offline")
         if self.snapshot is None:
             self._update_detail()
@@ -121,14 +123,14 @@ class ServicesScreen(Screen):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         if self.info is not None:
-            self.query_one(EngineBar).show(self.info, snapshot)
+            self.query_one(EngineBar).show(self.info, snapshot, self.now())
         self._render_rows()
 
     def _render_rows(self) -> None:
         if self.snapshot is None:
             return
         table = self.table
-        new_rows = rows(self.snapshot, collapsed=frozenset(self.collapsed))
+        new_rows = rows(self.snapshot, collapsed=frozenset(self.collapsed), now=self.now())
         cursor_key = self.cursor_key()
         new_keys = [r.key for r in new_rows]
         new_map = {r.key: r for r in new_rows}
@@ -215,6 +217,10 @@ class ServicesScreen(Screen):
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._update_detail()
 
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        # the table takes enter (and a click on the cursor row) for itself
+        self.action_toggle()
+
     def _selected_service(self) -> Service | None:
         key = self.cursor_key()
         if not key or self.snapshot is None:
@@ -244,7 +250,7 @@ class ServicesScreen(Screen):
             text.append(safe_text(rep.name, 120), style="bold")
             text.append(f"   {rep.kind} {rep.key[:12]}, {rep.state}")
             if rep.since:
-                text.append(f" for {human_age(time.time() - rep.since)}")
+                text.append(f" for {human_age(self.now() - rep.since)}")
             if rep.exit_code not in (None, 0):
                 text.append(f"  exit {rep.exit_code}", style="red")
             text.append("\nimage " + safe_text(rep.image, 120))

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+
+async def until(pilot, predicate: Callable[[], object], timeout: float = 30.0, what: str = "the condition") -> None:
+    """Let the app run until ``predicate()`` holds; bounded in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@pytest.fixture
+def wait_until():
+    return until

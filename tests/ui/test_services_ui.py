@@ -1,0 +1,124 @@
+"""The services screen driven with Pilot against the real engine."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import UnixProxy
+
+from mltui.core.engine import Engine, EngineTarget
+from mltui.ui.app import MltuiApp
+
+pytestmark = pytest.mark.engine
+
+SIZE = (160, 45)
+
+
+def row_keys(app: MltuiApp) -> list[str]:
+    return list(app.services._order)
+
+
+def service_key_for(app: MltuiApp, container_name: str) -> str | None:
+    if app.snapshot is None:
+        return None
+    for svc in app.snapshot.services():
+        if svc.name == container_name:
+            return f"svc:{svc.key}"
+    return None
+
+
+def bar_text(app: MltuiApp) -> str:
+    from mltui.ui.services import EngineBar
+
+    return str(app.services.query_one(EngineBar).render())
+
+
+async def test_rows_appear_and_cursor_survives_updates(container_factory, wait_until):
+    later = container_factory("zz-cursor")
+    app = MltuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: service_key_for(app, later) in app.services._rows, what="the container's row")
+        key = service_key_for(app, later)
+        table = app.services.table
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.pause()
+        assert app.services.cursor_key() == key
+        index_before = table.cursor_row
+        # a container that sorts before ours appears: rows shift, the cursor must not
+        earlier = container_factory("aa-cursor")
+        await wait_until(pilot, lambda: service_key_for(app, earlier) in app.services._rows, what="the new row (event-driven)")
+        assert app.services.cursor_key() == key
+        assert table.cursor_row == index_before + 1
+        assert "● connected" in bar_text(app)
+        # the row shows what the engine says
+        row = app.services._rows[key]
+        assert row.cells[1] == "running" and row.cells[2] == "1/1"
+
+
+async def test_engine_down_at_start_then_up(tmp_path, container_factory, wait_until):
+    name = container_factory("down-then-up")
+    proxy = UnixProxy(str(tmp_path / "engine.sock"))
+    app = MltuiApp(engine_factory=lambda: Engine(EngineTarget(proxy.url, "test"), timeout=5))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.engine_info.state == "down", what="the down state")
+            assert "○ down" in bar_text(app)
+            assert f"no Docker engine answers at {proxy.url}" in bar_text(app)
+            detail = str(app.services.query_one("#detail").render())
+            assert "no Docker engine answers" in detail
+            app.save_screenshot(str(tmp_path / "down.svg"))
+            # the engine comes up: the app fills in by itself
+            proxy.start()
+            await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, timeout=30, what="rows after the engine came up")
+            assert app.engine_info.state == "connected" and "● connected" in bar_text(app)
+    finally:
+        proxy.stop()
+
+
+async def test_engine_restart_mid_session(tmp_path, container_factory, wait_until):
+    name = container_factory("restart")
+    proxy = UnixProxy(str(tmp_path / "engine.sock"))
+    proxy.start()
+    app = MltuiApp(engine_factory=lambda: Engine(EngineTarget(proxy.url, "test"), timeout=5))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows")
+            rows_before = set(app.services._rows)
+            proxy.stop()
+            await wait_until(pilot, lambda: app.engine_info.state == "reconnecting", what="reconnecting")
+            assert "◌ reconnecting" in bar_text(app)
+            # nothing lost: the last inventory stays on screen
+            assert set(app.services._rows) == rows_before
+            proxy.start()
+            await wait_until(pilot, lambda: app.engine_info.state == "connected", timeout=30, what="connected again")
+            assert "● connected" in bar_text(app)
+            # and events flow again: a new container shows up without a restart of mltui
+            again = container_factory("restart-after")
+            await wait_until(pilot, lambda: service_key_for(app, again) in app.services._rows, what="a row after reconnecting")
+    finally:
+        proxy.stop()
+
+
+async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait_until):
+    name = container_factory("palette-target")
+    app = MltuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows")
+        key = service_key_for(app, name)
+        assert app.services.cursor_key() != key
+        await pilot.press("g")
+        await pilot.pause(0.3)
+        await pilot.press(*"palette-target")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.services.cursor_key() == key, timeout=10, what="cursor on the service")
+
+        # fold the stack the cursor's service is in: its services leave the table
+        stack_key = "stack:none:"
+        table = app.services.table
+        table.move_cursor(row=table.get_row_index(stack_key))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert key not in app.services._rows
+        await pilot.press("enter")
+        await pilot.pause()
+        assert key in app.services._rows
