@@ -19,3 +19,9 @@ async def until(pilot, predicate: Callable[[], object], timeout: float = 30.0, w
 @pytest.fixture
 def wait_until():
     return until
+
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

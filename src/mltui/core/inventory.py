@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -760,8 +760,9 @@ def build_snapshot(
 class Inventory:
     """Takes snapshots from an :class:`Engine`, caching container inspects."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.clock = clock
         self._inspects: dict[str, dict[str, Any]] = {}
         self._seen_state: dict[str, str] = {}
         self._dirty: set[str] = set()
@@ -815,6 +816,7 @@ class Inventory:
             services,
             tasks,
             inspects,
+            now=self.clock(),
             calls=after - before,
             inspect_calls=self.engine.calls["inspect_container"] - before_inspects,
         )

@@ -54,7 +54,7 @@ class MltuiApp(App[int]):
         self.clock = clock
         self._engine_factory = engine_factory or Engine
         self.engine: Engine = self._engine_factory()
-        self.inventory = Inventory(self.engine)
+        self.inventory = Inventory(self.engine, clock)
         self.poll_interval = poll_interval
         self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
         self.snapshot: Snapshot | None = None

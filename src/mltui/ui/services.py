@@ -67,7 +67,7 @@ class EngineBar(Static):
             text.append("  " + safe_text(info.message, 200), style=style)
         if snapshot is not None:
             services = sum(len(s.services) for s in snapshot.stacks)
-            stacks = sum(1 for s in snapshot.stacks if s.kind != "none")
+            stacks = sum(1 for s in snapshot.stacks if s.name)
             text.append(f"   {stacks} stacks, {services} services", style="dim")
             if not info.connected:
                 text.append(f" (as of {human_age(now - snapshot.taken_at)} ago)", style="dim")

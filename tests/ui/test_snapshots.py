@@ -1,0 +1,33 @@
+"""SVG snapshots of the main screen (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+from recorded import RECORDED_AT, RecordedEngine
+
+from mltui.ui.app import MltuiApp
+
+
+def _app() -> MltuiApp:
+    return MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT)
+
+
+async def _settled(pilot) -> None:
+    app = pilot.app
+    for _ in range(100):
+        if app.snapshots_applied:
+            break
+        await pilot.pause(0.05)
+    assert app.snapshots_applied, "no snapshot reached the screen"
+    await pilot.pause(0.2)
+
+
+def test_main_screen(snap_compare):
+    async def run_before(pilot):
+        await _settled(pilot)
+        # the cursor on the crash-looping service shows its last error below
+        table = pilot.app.services.table
+        key = next(k for k, r in pilot.app.services._rows.items() if r.cells[0] == "crash")
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
