@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import docker  # noqa: E402
+from helpers import docker
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,9 @@ def engine_info():
 @pytest.fixture(scope="session")
 def swarm(engine_info):
     if engine_info.swarm != "active" or not engine_info.swarm_manager:
-        pytest.fail("the engine is not a swarm manager: run tools/engine-up (docker swarm init --advertise-addr 127.0.0.1)")
+        pytest.fail(
+            "the engine is not a swarm manager: run tools/engine-up (docker swarm init --advertise-addr 127.0.0.1)"
+        )
     return engine_info
 
 
@@ -53,11 +55,26 @@ def container_factory(test_image, run_id):
     """Start containers from the test image; all are removed afterwards."""
     made: list[str] = []
 
-    def make(name: str, *args: str, command: tuple[str, ...] = ("sleep", "infinity"), create_only: bool = False) -> str:
+    def make(
+        name: str,
+        *args: str,
+        command: tuple[str, ...] = ("sleep", "infinity"),
+        create_only: bool = False,
+    ) -> str:
         full = f"{run_id}-{name}"
         verb = "create" if create_only else "run"
         extra = [] if create_only else ["-d"]
-        cid = docker(verb, *extra, "--name", full, "--label", f"mltui.test={run_id}", *args, test_image, *command).strip()
+        cid = docker(
+            verb,
+            *extra,
+            "--name",
+            full,
+            "--label",
+            f"mltui.test={run_id}",
+            *args,
+            test_image,
+            *command,
+        ).strip()
         made.append(cid)
         return full
 

@@ -24,7 +24,9 @@ COMPOSE_V1 = "/usr/bin/docker-compose"
 COMPOSE_V2 = str(Path(sys.executable).parent / "docker-compose")
 
 
-def docker(*args: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+def docker(
+    *args: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 120
+) -> str:
     result = subprocess.run(
         ["docker", *args],
         capture_output=True,
@@ -34,11 +36,15 @@ def docker(*args: str, check: bool = True, env: dict[str, str] | None = None, ti
         check=False,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        raise AssertionError(
+            f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+        )
     return result.stdout
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180, cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         cmd,
         capture_output=True,
@@ -49,11 +55,15 @@ def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180,
         check=False,
     )
     if result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5) -> T:
+def wait_for(
+    what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5
+) -> T:
     """Poll ``probe`` until it returns something truthy; bounded in time."""
     deadline = time.monotonic() + timeout
     last: T | None = None

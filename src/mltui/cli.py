@@ -47,7 +47,11 @@ def cmd_ps(args: argparse.Namespace) -> int:
         snapshot = Inventory(engine).snapshot()
     except EngineUnavailable as exc:
         if args.json:
-            print(json.dumps({"engine": engine.down_info(exc.message).as_dict(), "stacks": []}, indent=2))
+            print(
+                json.dumps(
+                    {"engine": engine.down_info(exc.message).as_dict(), "stacks": []}, indent=2
+                )
+            )
         print(f"mltui: {exc.message}", file=sys.stderr)
         return 2
     finally:
@@ -81,7 +85,9 @@ def _print_table(snapshot, replicas: bool) -> None:
         style = "bold" if row.level == 0 else ""
         table.add_row(Text(name, style=style), *(Text(c) for c in row.cells[1:]))
         if row.note and row.level == 1:
-            table.add_row(Text("    └ " + row.note, style="red"), *([Text("")] * (len(COLUMNS) - 1)))
+            table.add_row(
+                Text("    └ " + row.note, style="red"), *([Text("")] * (len(COLUMNS) - 1))
+            )
     out.print(table)
 
 

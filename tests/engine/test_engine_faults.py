@@ -19,18 +19,28 @@ def test_no_engine_is_a_sentence_not_a_traceback(tmp_path):
     engine = Engine(EngineTarget(url, "test"))
     with pytest.raises(EngineUnavailable) as caught:
         engine.info()
-    assert caught.value.message.startswith(f"no Docker engine answers at {url}: is it running? permission?")
+    assert caught.value.message.startswith(
+        f"no Docker engine answers at {url}: is it running? permission?"
+    )
     assert "socket does not exist" in caught.value.message
 
 
 def test_ps_without_engine_exits_2_with_the_message(tmp_path):
     url = f"unix://{tmp_path}/nothing.sock"
-    result = subprocess.run([sys.executable, "-m", "mltui.cli", "-H", url, "ps"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "-H", url, "ps"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert f"mltui: no Docker engine answers at {url}" in result.stderr
     assert "Traceback" not in result.stderr
     json_result = subprocess.run(
-        [sys.executable, "-m", "mltui.cli", "-H", url, "ps", "--json"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mltui.cli", "-H", url, "ps", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert json_result.returncode == 2
     assert '"state": "down"' in json_result.stdout

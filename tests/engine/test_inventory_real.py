@@ -47,23 +47,64 @@ def compose_projects(test_image, run_id):
     projects = {"v1": (COMPOSE_V1, f"{run_id}v1"), "v2": (COMPOSE_V2, f"{run_id}v2")}
     try:
         for binary, project in projects.values():
-            run([binary, "-p", project, "-f", str(STACKS / "compose-scaled.yml"), "up", "-d", "--scale", "worker=3"], env=env)
+            run(
+                [
+                    binary,
+                    "-p",
+                    project,
+                    "-f",
+                    str(STACKS / "compose-scaled.yml"),
+                    "up",
+                    "-d",
+                    "--scale",
+                    "worker=3",
+                ],
+                env=env,
+            )
         binary, project = projects["v2"]
-        run([binary, "-p", project + "gpu", "-f", str(STACKS / "compose-gpu.yml"), "create"], env=env)
+        run(
+            [binary, "-p", project + "gpu", "-f", str(STACKS / "compose-gpu.yml"), "create"],
+            env=env,
+        )
         yield projects
     finally:
         full_env = {**os.environ, **env}
         for binary, project in projects.values():
-            down = [binary, "-p", project, "-f", str(STACKS / "compose-scaled.yml"), "down", "-t", "1"]
+            down = [
+                binary,
+                "-p",
+                project,
+                "-f",
+                str(STACKS / "compose-scaled.yml"),
+                "down",
+                "-t",
+                "1",
+            ]
             subprocess.run(down, env=full_env, capture_output=True, check=False)
-        down = [COMPOSE_V2, "-p", projects["v2"][1] + "gpu", "-f", str(STACKS / "compose-gpu.yml"), "down"]
+        down = [
+            COMPOSE_V2,
+            "-p",
+            projects["v2"][1] + "gpu",
+            "-f",
+            str(STACKS / "compose-gpu.yml"),
+            "down",
+        ]
         subprocess.run(down, env=full_env, capture_output=True, check=False)
 
 
 @pytest.fixture(scope="module")
 def swarm_stack(swarm, test_image, run_id):
     name = f"{run_id}s"
-    docker("stack", "deploy", "--resolve-image", "never", "-c", str(STACKS / "swarm-stack.yml"), name, env={"MLTUI_TEST_IMAGE": test_image})
+    docker(
+        "stack",
+        "deploy",
+        "--resolve-image",
+        "never",
+        "-c",
+        str(STACKS / "swarm-stack.yml"),
+        name,
+        env={"MLTUI_TEST_IMAGE": test_image},
+    )
     try:
         yield name
     finally:
@@ -72,14 +113,19 @@ def swarm_stack(swarm, test_image, run_id):
 
 @pytest.mark.parametrize("flavour", ["v1", "v2"])
 def test_compose_project_with_scaled_service(compose_projects, flavour):
-    binary, project = compose_projects[flavour]
+    _binary, project = compose_projects[flavour]
     sep = "_" if flavour == "v1" else "-"
 
     def ready():
         snap = snapshot()
         worker = find_service(snap, project, "worker", "compose")
         web = find_service(snap, project, "web", "compose")
-        if worker and web and worker.running == 3 and all(r.health == "healthy" for r in web.replicas):
+        if (
+            worker
+            and web
+            and worker.running == 3
+            and all(r.health == "healthy" for r in web.replicas)
+        ):
             return snap
         return None
 
@@ -101,7 +147,10 @@ def test_compose_project_with_scaled_service(compose_projects, flavour):
 
 def test_compose_gpu_reservation_is_seen(compose_projects):
     _, project = compose_projects["v2"]
-    snap = wait_for("gpu trainer created", lambda: find_service(snapshot(), project + "gpu", "trainer", "compose"))
+    snap = wait_for(
+        "gpu trainer created",
+        lambda: find_service(snapshot(), project + "gpu", "trainer", "compose"),
+    )
     assert snap.gpu is not None
     assert snap.gpu.count == 1 and snap.gpu.capabilities == ("gpu",) and snap.gpu.driver == "nvidia"
     assert snap.gpu.summary == "1 GPU"
@@ -149,11 +198,20 @@ def test_plain_gpu_and_hostile_containers(container_factory, run_id):
     long_name = container_factory("long" + "x" * 200)
     hostile = container_factory(
         "hostile",
-        "--label", "com.docker.compose.project=evil\x1b]52;c;aGVsbG8=\x07proj\x1b[2J",
-        "--label", "com.docker.compose.service=svc\x1b]0;pwned\x07\u202e\x9b31m",
-        "--label", "com.docker.compose.project.working_dir=/tmp/\x1b[31mred",
+        "--label",
+        "com.docker.compose.project=evil\x1b]52;c;aGVsbG8=\x07proj\x1b[2J",
+        "--label",
+        "com.docker.compose.service=svc\x1b]0;pwned\x07\u202e\x9b31m",
+        "--label",
+        "com.docker.compose.project.working_dir=/tmp/\x1b[31mred",
     )
-    empty = container_factory("emptylabels", "--label", "com.docker.compose.project=", "--label", "com.docker.compose.service=")
+    empty = container_factory(
+        "emptylabels",
+        "--label",
+        "com.docker.compose.project=",
+        "--label",
+        "com.docker.compose.service=",
+    )
 
     def all_there():
         snap = snapshot()
@@ -163,7 +221,10 @@ def test_plain_gpu_and_hostile_containers(container_factory, run_id):
     snap = wait_for("the plain containers", all_there, timeout=30)
     loose = find_stack(snap, "", "none")
     by_name = {s.name: s for s in loose.services}
-    assert by_name[plain].state == "running" and (by_name[plain].running, by_name[plain].desired) == (1, 1)
+    assert by_name[plain].state == "running" and (
+        by_name[plain].running,
+        by_name[plain].desired,
+    ) == (1, 1)
     assert re.fullmatch(r"127\.0\.0\.1:\d+->9000/tcp", by_name[plain].ports[0])
     assert by_name[gpu_all].gpu.summary == "all GPUs" and by_name[gpu_all].gpu.count == -1
     assert by_name[gpu_two].gpu.device_ids == ("0", "1")
@@ -198,8 +259,17 @@ def test_constant_api_calls_and_inspect_cache(container_factory):
 
 def test_ps_json_and_table_from_the_cli(container_factory, swarm_stack):
     name = container_factory("cli")
-    wait_for("model 4/4", lambda: (s := find_service(snapshot(), swarm_stack, "model", "swarm")) and s.running == 4, timeout=90)
-    out = subprocess.run([sys.executable, "-m", "mltui.cli", "ps", "--json"], capture_output=True, text=True, check=True).stdout
+    wait_for(
+        "model 4/4",
+        lambda: (s := find_service(snapshot(), swarm_stack, "model", "swarm")) and s.running == 4,
+        timeout=90,
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "ps", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(out)
     assert data["engine"]["state"] == "connected"
     stacks = {(s["name"], s["kind"]): s for s in data["stacks"]}
@@ -209,7 +279,9 @@ def test_ps_json_and_table_from_the_cli(container_factory, swarm_stack):
     loose = stacks[("", "none")]["services"]
     assert any(s["name"] == name and s["running"] == 1 and s["desired"] == 1 for s in loose)
 
-    table = subprocess.run([sys.executable, "-m", "mltui.cli", "ps"], capture_output=True, text=True, check=True).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "ps"], capture_output=True, text=True, check=True
+    ).stdout
     assert swarm_stack in table and name in table
     assert "4/4" in table
     # nothing but newlines among the control characters

@@ -6,7 +6,9 @@ from collections.abc import Callable
 import pytest
 
 
-async def until(pilot, predicate: Callable[[], object], timeout: float = 30.0, what: str = "the condition") -> None:
+async def until(
+    pilot, predicate: Callable[[], object], timeout: float = 30.0, what: str = "the condition"
+) -> None:
     """Let the app run until ``predicate()`` holds; bounded in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

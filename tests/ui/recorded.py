@@ -11,7 +11,9 @@ from pathlib import Path
 from mltui.core.engine import Engine, EngineTarget
 from mltui.core.inventory import parse_time
 
-DATA = json.loads((Path(__file__).parent.parent / "unit" / "data" / "engine-swarm-sample.json").read_text())
+DATA = json.loads(
+    (Path(__file__).parent.parent / "unit" / "data" / "engine-swarm-sample.json").read_text()
+)
 RECORDED_AT = max(parse_time(t["Status"]["Timestamp"]) for t in DATA["tasks"]) + 5
 
 

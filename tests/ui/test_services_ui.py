@@ -36,7 +36,11 @@ async def test_rows_appear_and_cursor_survives_updates(container_factory, wait_u
     later = container_factory("zz-cursor")
     app = MltuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: service_key_for(app, later) in app.services._rows, what="the container's row")
+        await wait_until(
+            pilot,
+            lambda: service_key_for(app, later) in app.services._rows,
+            what="the container's row",
+        )
         key = service_key_for(app, later)
         table = app.services.table
         table.move_cursor(row=table.get_row_index(key))
@@ -45,7 +49,11 @@ async def test_rows_appear_and_cursor_survives_updates(container_factory, wait_u
         index_before = table.cursor_row
         # a container that sorts before ours appears: rows shift, the cursor must not
         earlier = container_factory("aa-cursor")
-        await wait_until(pilot, lambda: service_key_for(app, earlier) in app.services._rows, what="the new row (event-driven)")
+        await wait_until(
+            pilot,
+            lambda: service_key_for(app, earlier) in app.services._rows,
+            what="the new row (event-driven)",
+        )
         assert app.services.cursor_key() == key
         assert table.cursor_row == index_before + 1
         assert "● connected" in bar_text(app)
@@ -68,7 +76,12 @@ async def test_engine_down_at_start_then_up(tmp_path, container_factory, wait_un
             app.save_screenshot(str(tmp_path / "down.svg"))
             # the engine comes up: the app fills in by itself
             proxy.start()
-            await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, timeout=30, what="rows after the engine came up")
+            await wait_until(
+                pilot,
+                lambda: service_key_for(app, name) in app.services._rows,
+                timeout=30,
+                what="rows after the engine came up",
+            )
             assert app.engine_info.state == "connected" and "● connected" in bar_text(app)
     finally:
         proxy.stop()
@@ -81,19 +94,32 @@ async def test_engine_restart_mid_session(tmp_path, container_factory, wait_unti
     app = MltuiApp(engine_factory=lambda: Engine(EngineTarget(proxy.url, "test"), timeout=5))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows")
+            await wait_until(
+                pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows"
+            )
             rows_before = set(app.services._rows)
             proxy.stop()
-            await wait_until(pilot, lambda: app.engine_info.state == "reconnecting", what="reconnecting")
+            await wait_until(
+                pilot, lambda: app.engine_info.state == "reconnecting", what="reconnecting"
+            )
             assert "◌ reconnecting" in bar_text(app)
             # nothing lost: the last inventory stays on screen
             assert set(app.services._rows) == rows_before
             proxy.start()
-            await wait_until(pilot, lambda: app.engine_info.state == "connected", timeout=30, what="connected again")
+            await wait_until(
+                pilot,
+                lambda: app.engine_info.state == "connected",
+                timeout=30,
+                what="connected again",
+            )
             assert "● connected" in bar_text(app)
             # and events flow again: a new container shows up without a restart of mltui
             again = container_factory("restart-after")
-            await wait_until(pilot, lambda: service_key_for(app, again) in app.services._rows, what="a row after reconnecting")
+            await wait_until(
+                pilot,
+                lambda: service_key_for(app, again) in app.services._rows,
+                what="a row after reconnecting",
+            )
     finally:
         proxy.stop()
 
@@ -102,7 +128,9 @@ async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait
     name = container_factory("palette-target")
     app = MltuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows")
+        await wait_until(
+            pilot, lambda: service_key_for(app, name) in app.services._rows, what="rows"
+        )
         key = service_key_for(app, name)
         assert app.services.cursor_key() != key
         await pilot.press("g")
@@ -110,7 +138,12 @@ async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait
         await pilot.press(*"palette-target")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.services.cursor_key() == key, timeout=10, what="cursor on the service")
+        await wait_until(
+            pilot,
+            lambda: app.services.cursor_key() == key,
+            timeout=10,
+            what="cursor on the service",
+        )
 
         # fold the stack the cursor's service is in: its services leave the table
         stack_key = "stack:none:"

@@ -3,7 +3,14 @@
 import subprocess
 import sys
 
-CORE = ["mltui.core.engine", "mltui.core.inventory", "mltui.core.report", "mltui.core.textsafe", "mltui.core.baseimage", "mltui.cli"]
+CORE = [
+    "mltui.core.engine",
+    "mltui.core.inventory",
+    "mltui.core.report",
+    "mltui.core.textsafe",
+    "mltui.core.baseimage",
+    "mltui.cli",
+]
 
 
 def test_core_never_imports_textual():
@@ -13,7 +20,9 @@ def test_core_never_imports_textual():
         + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'numpy', 'PIL', 'orjson'))\n"
         + "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "", f"core pulled in: {out}"
 
 

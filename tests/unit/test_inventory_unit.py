@@ -19,13 +19,17 @@ from mltui.core.inventory import (
 from mltui.core.report import rows
 
 DATA = json.loads((Path(__file__).parent / "data" / "engine-swarm-sample.json").read_text())
-INFO = EngineInfo(target="unix:///var/run/docker.sock", state="connected", swarm="active", swarm_manager=True)
+INFO = EngineInfo(
+    target="unix:///var/run/docker.sock", state="connected", swarm="active", swarm_manager=True
+)
 # the moment the sample was recorded, a few seconds after its newest task
 NOW = max(parse_time(t["Status"]["Timestamp"]) for t in DATA["tasks"]) + 5
 
 
 def sample():
-    return build_snapshot(INFO, DATA["containers"], DATA["services"], DATA["tasks"], DATA["inspect"], now=NOW)
+    return build_snapshot(
+        INFO, DATA["containers"], DATA["services"], DATA["tasks"], DATA["inspect"], now=NOW
+    )
 
 
 def by_name(snap):
@@ -99,7 +103,14 @@ def test_parse_time(value, expected):
 
 
 def test_human_age():
-    assert [human_age(s) for s in (None, -3, 5, 61, 3600 * 2 + 120, 86400 * 3 + 3600)] == ["", "0s", "5s", "1m", "2h02m", "3d1h"]
+    assert [human_age(s) for s in (None, -3, 5, 61, 3600 * 2 + 120, 86400 * 3 + 3600)] == [
+        "",
+        "0s",
+        "5s",
+        "1m",
+        "2h02m",
+        "3d1h",
+    ]
 
 
 def test_health_from_status():
@@ -110,26 +121,56 @@ def test_health_from_status():
 
 
 def test_gpu_from_inspect_variants():
-    assert gpu_from_inspect({"HostConfig": {"DeviceRequests": None, "Runtime": "runc"}, "Config": {"Env": []}}) is None
+    assert (
+        gpu_from_inspect(
+            {"HostConfig": {"DeviceRequests": None, "Runtime": "runc"}, "Config": {"Env": []}}
+        )
+        is None
+    )
     two = gpu_from_inspect(
-        {"HostConfig": {"DeviceRequests": [{"Driver": "", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu"]]}]}}
+        {
+            "HostConfig": {
+                "DeviceRequests": [
+                    {"Driver": "", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu"]]}
+                ]
+            }
+        }
     )
     assert two.device_ids == ("0", "1") and two.summary == "GPU 0,1"
     runtime = gpu_from_inspect(
-        {"HostConfig": {"Runtime": "nvidia"}, "Config": {"Env": ["PATH=/bin", "NVIDIA_VISIBLE_DEVICES=all"]}}
+        {
+            "HostConfig": {"Runtime": "nvidia"},
+            "Config": {"Env": ["PATH=/bin", "NVIDIA_VISIBLE_DEVICES=all"]},
+        }
     )
     assert runtime.runtime == "nvidia" and runtime.visible_devices == "all"
     assert runtime.summary == "nvidia runtime"
     env_only = gpu_from_inspect({"HostConfig": {}, "Config": {"Env": ["NVIDIA_VISIBLE_DEVICES=0"]}})
     assert env_only.summary == "NVIDIA_VISIBLE_DEVICES=0"
     # other device requests (not GPUs) are not a GPU request
-    assert gpu_from_inspect({"HostConfig": {"DeviceRequests": [{"Driver": "foo", "Capabilities": [["fpga"]]}]}}) is None
+    assert (
+        gpu_from_inspect(
+            {"HostConfig": {"DeviceRequests": [{"Driver": "foo", "Capabilities": [["fpga"]]}]}}
+        )
+        is None
+    )
     # malformed shapes do not crash
-    assert gpu_from_inspect({"HostConfig": {"DeviceRequests": ["x", None]}, "Config": {"Env": [None, 3]}}) is None
+    assert (
+        gpu_from_inspect(
+            {"HostConfig": {"DeviceRequests": ["x", None]}, "Config": {"Env": [None, 3]}}
+        )
+        is None
+    )
 
 
 def test_gpu_from_swarm_resources():
-    named = gpu_from_resources({"Reservations": {"GenericResources": [{"NamedResourceSpec": {"Kind": "gpu", "Value": "GPU-1234"}}]}})
+    named = gpu_from_resources(
+        {
+            "Reservations": {
+                "GenericResources": [{"NamedResourceSpec": {"Kind": "gpu", "Value": "GPU-1234"}}]
+            }
+        }
+    )
     assert named.summary == "gpu=GPU-1234"
     assert gpu_from_resources({}) is None
     assert gpu_from_resources(None) is None
@@ -152,12 +193,25 @@ def test_garbage_engine_json_never_crashes():
     containers = [
         {"Id": "a" * 64},  # no names, no labels, no state
         {"Id": "b" * 64, "Names": None, "Labels": None, "State": None, "Ports": None},
-        {"Id": "c" * 64, "Names": ["/x"], "Labels": {"com.docker.compose.project": "p", "com.docker.compose.service": "s", "com.docker.compose.container-number": "NaN"}},
+        {
+            "Id": "c" * 64,
+            "Names": ["/x"],
+            "Labels": {
+                "com.docker.compose.project": "p",
+                "com.docker.compose.service": "s",
+                "com.docker.compose.container-number": "NaN",
+            },
+        },
         "not a dict",
     ]
     services = [{"ID": "s1", "Spec": {"Mode": {"Global": {}}}}, {"ID": "s2"}, None]
-    tasks = [{"ServiceID": "s1", "Status": None}, {"ServiceID": "s2", "Slot": "x", "Status": {"State": "failed"}}]
-    snap = build_snapshot(INFO, containers, services, tasks, {"a" * 64: {"State": "weird"}}, now=NOW)
+    tasks = [
+        {"ServiceID": "s1", "Status": None},
+        {"ServiceID": "s2", "Slot": "x", "Status": {"State": "failed"}},
+    ]
+    snap = build_snapshot(
+        INFO, containers, services, tasks, {"a" * 64: {"State": "weird"}}, now=NOW
+    )
     assert rows(snap, now=NOW)
     json.dumps(snap.as_dict())
 
@@ -168,7 +222,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 

@@ -92,7 +92,9 @@ def image_exists(tag: str) -> bool:
     return result.returncode == 0
 
 
-def _run(step: str, cmd: list[str], log: Callable[[str], None], env: dict[str, str] | None = None) -> None:
+def _run(
+    step: str, cmd: list[str], log: Callable[[str], None], env: dict[str, str] | None = None
+) -> None:
     log(f"{step}: {' '.join(cmd[:3])} ...")
     result = subprocess.run(
         cmd,
@@ -108,7 +110,13 @@ def _run(step: str, cmd: list[str], log: Callable[[str], None], env: dict[str, s
 
 
 def _base_recipe(recipe: Recipe) -> Recipe:
-    return Recipe(name=recipe.name + "-root", packages=recipe.packages, suite=recipe.suite, mirror=recipe.mirror, cmd=recipe.cmd)
+    return Recipe(
+        name=recipe.name + "-root",
+        packages=recipe.packages,
+        suite=recipe.suite,
+        mirror=recipe.mirror,
+        cmd=recipe.cmd,
+    )
 
 
 def ensure_image(recipe: Recipe, log: Callable[[str], None] = lambda _m: None) -> str:
@@ -135,9 +143,19 @@ def _bootstrap(recipe: Recipe, tag: str, log: Callable[[str], None]) -> None:
         if recipe.packages:
             cmd.append("--include=" + ",".join(recipe.packages))
         cmd += [f"--dpkgopt={opt}" for opt in _DPKG_EXCLUDES]
-        cmd += ["--aptopt=Acquire::Retries \"3\"", recipe.suite, tar, f"deb {recipe.mirror} {recipe.suite} main"]
+        cmd += [
+            '--aptopt=Acquire::Retries "3"',
+            recipe.suite,
+            tar,
+            f"deb {recipe.mirror} {recipe.suite} main",
+        ]
         _run(f"bootstrap {recipe.name} ({recipe.suite}: {', '.join(recipe.packages)})", cmd, log)
-        changes = ["--change", f"CMD {json.dumps(list(recipe.cmd))}", "--change", "ENV LANG=C.UTF-8"]
+        changes = [
+            "--change",
+            f"CMD {json.dumps(list(recipe.cmd))}",
+            "--change",
+            "ENV LANG=C.UTF-8",
+        ]
         _run(f"import {tag}", [_docker(), "import", *changes, tar, tag], log)
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
 
@@ -157,4 +175,6 @@ def _build_on(recipe: Recipe, base_tag: str, tag: str, log: Callable[[str], None
 
 
 # The image the engine tests run their containers from: small, with python3 and a shell.
-TEST_BASE = Recipe(name="mltui-test-base", packages=("python3", "procps"), cmd=("sleep", "infinity"))
+TEST_BASE = Recipe(
+    name="mltui-test-base", packages=("python3", "procps"), cmd=("sleep", "infinity")
+)

@@ -55,7 +55,9 @@ def resolve_target(environ: Mapping[str, str] | None = None) -> EngineTarget:
     try:
         kwargs = kwargs_from_env(environment=dict(env))
     except Exception as exc:  # bad TLS paths and the like
-        raise EngineUnavailable(f"the Docker TLS settings in the environment are unusable: {exc}") from None
+        raise EngineUnavailable(
+            f"the Docker TLS settings in the environment are unusable: {exc}"
+        ) from None
     if kwargs.get("base_url"):
         return EngineTarget(str(kwargs["base_url"]), "DOCKER_HOST", kwargs.get("tls"))
     context_name = env.get("DOCKER_CONTEXT")
@@ -178,7 +180,9 @@ class Engine:
                     tls=self.target.tls or False,
                 )
             except DockerException as exc:
-                raise EngineUnavailable(unavailable_message(self.target.base_url, exc.__context__ or exc)) from None
+                raise EngineUnavailable(
+                    unavailable_message(self.target.base_url, exc.__context__ or exc)
+                ) from None
             except Exception as exc:
                 raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
             self._api = api
@@ -256,7 +260,9 @@ class Engine:
         return list(self._call("tasks", lambda api: api.tasks()))
 
     def inspect_container(self, container_id: str) -> dict[str, Any]:
-        return dict(self._call("inspect_container", lambda api: api.inspect_container(container_id)))
+        return dict(
+            self._call("inspect_container", lambda api: api.inspect_container(container_id))
+        )
 
     def events(self, since: float | None = None, until: float | None = None) -> EventStream:
         """Open the engine's event stream (container, service, node and daemon events).
@@ -291,11 +297,18 @@ class EventStream:
             for event in self._stream:
                 if isinstance(event, dict):
                     yield event
-        except (requests.exceptions.RequestException, OSError, docker.errors.DockerException, ValueError) as exc:
+        except (
+            requests.exceptions.RequestException,
+            OSError,
+            docker.errors.DockerException,
+            ValueError,
+        ) as exc:
             if self.closed:
                 return
             self._engine.reset()
-            raise EngineUnavailable(unavailable_message(self._engine.target.base_url, exc)) from None
+            raise EngineUnavailable(
+                unavailable_message(self._engine.target.base_url, exc)
+            ) from None
         except AttributeError:
             # urllib3 raises this when the stream is closed under it from another thread
             if self.closed:
@@ -305,7 +318,9 @@ class EventStream:
             # The engine ended an open-ended stream: it is going away (restart, shutdown).
             self._engine.reset()
             raise EngineUnavailable(
-                unavailable_message(self._engine.target.base_url, ConnectionError("event stream ended"))
+                unavailable_message(
+                    self._engine.target.base_url, ConnectionError("event stream ended")
+                )
             )
 
     def close(self) -> None:

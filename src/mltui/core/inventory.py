@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -38,7 +38,17 @@ SWARM_TASK_ID = "com.docker.swarm.task.id"
 NO_STACK = ""  # the stack name of containers that belong to none
 
 # Task states in the order swarm moves through them.
-TASK_ACTIVE = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"}
+TASK_ACTIVE = {
+    "new",
+    "allocated",
+    "pending",
+    "assigned",
+    "accepted",
+    "preparing",
+    "ready",
+    "starting",
+    "running",
+}
 TASK_FAILED = {"failed", "rejected", "orphaned"}
 CRASHLOOP_WINDOW = 300.0  # seconds of task history that count towards a crash loop
 
@@ -132,7 +142,16 @@ class Service:
             return "running"
         if self.running == 0:
             states = {r.state for r in self.replicas}
-            if states & {"pending", "assigned", "preparing", "starting", "new", "accepted", "ready", "allocated"}:
+            if states & {
+                "pending",
+                "assigned",
+                "preparing",
+                "starting",
+                "new",
+                "accepted",
+                "ready",
+                "allocated",
+            }:
                 return "starting"
             if "restarting" in states:
                 return "restarting"
@@ -331,7 +350,9 @@ def container_ports(entry: Mapping[str, Any]) -> tuple[str, ...]:
 def service_ports(service: Mapping[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
     endpoint = _obj(service.get("Endpoint"))
-    ports = _list(endpoint.get("Ports")) or _list(_obj(_obj(service.get("Spec")).get("EndpointSpec")).get("Ports"))
+    ports = _list(endpoint.get("Ports")) or _list(
+        _obj(_obj(service.get("Spec")).get("EndpointSpec")).get("Ports")
+    )
     for port in ports:
         if not isinstance(port, Mapping):
             continue
@@ -350,7 +371,9 @@ def _task_ports(task: Mapping[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
     for port in _list(_obj(_obj(task.get("Status")).get("PortStatus")).get("Ports")):
         if isinstance(port, Mapping) and port.get("PublishedPort"):
-            text = f"{port['PublishedPort']}->{port.get('TargetPort')}/{port.get('Protocol') or 'tcp'}"
+            text = (
+                f"{port['PublishedPort']}->{port.get('TargetPort')}/{port.get('Protocol') or 'tcp'}"
+            )
             if text not in out:
                 out.append(text)
     return tuple(out)
@@ -437,7 +460,9 @@ def _merge_gpu(requests: Iterable[GpuRequest | None]) -> GpuRequest | None:
 
 
 # -- the pure builder ------------------------------------------------------------
-def _container_replica(entry: Mapping[str, Any], inspect: Mapping[str, Any] | None, slot: int | None) -> Replica:
+def _container_replica(
+    entry: Mapping[str, Any], inspect: Mapping[str, Any] | None, slot: int | None
+) -> Replica:
     labels = _labels(entry)
     state = str(entry.get("State") or "unknown")
     status = str(entry.get("Status") or "")
@@ -485,7 +510,12 @@ def _container_crashloop(rep: Replica, now: float) -> bool:
     return False
 
 
-def _compose_service(project: str, name: str, entries: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]], now: float) -> Service:
+def _compose_service(
+    project: str,
+    name: str,
+    entries: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]],
+    now: float,
+) -> Service:
     replicas: list[Replica] = []
     for entry, inspect in entries:
         labels = _labels(entry)
@@ -520,7 +550,9 @@ def _compose_service(project: str, name: str, entries: list[tuple[Mapping[str, A
     )
 
 
-def _standalone_service(entry: Mapping[str, Any], inspect: Mapping[str, Any] | None, now: float) -> Service:
+def _standalone_service(
+    entry: Mapping[str, Any], inspect: Mapping[str, Any] | None, now: float
+) -> Service:
     rep = _container_replica(entry, inspect, None)
     return Service(
         key=f"container:{rep.key}",
@@ -576,7 +608,9 @@ def _swarm_service(
     restarts = 0
     for history in groups.values():
         history.sort(key=_task_time, reverse=True)
-        active = [t for t in history if (t.get("DesiredState") or "") in ("running", "ready", "accepted")]
+        active = [
+            t for t in history if (t.get("DesiredState") or "") in ("running", "ready", "accepted")
+        ]
         current = active[0] if active else history[0]
         if not active and mode == "replicated":
             # a slot with no task that should run: an old slot left after a scale-down
@@ -675,9 +709,9 @@ def _task_replica(
 
 def build_snapshot(
     engine: EngineInfo,
-    containers: list[Mapping[str, Any]],
-    services: list[Mapping[str, Any]] | None = None,
-    tasks: list[Mapping[str, Any]] | None = None,
+    containers: Sequence[Mapping[str, Any]],
+    services: Sequence[Mapping[str, Any]] | None = None,
+    tasks: Sequence[Mapping[str, Any]] | None = None,
     inspects: Mapping[str, Mapping[str, Any]] | None = None,
     now: float | None = None,
     calls: int = 0,
@@ -702,7 +736,9 @@ def build_snapshot(
     for svc in services:
         if not isinstance(svc, Mapping):
             continue
-        built = _swarm_service(svc, tasks_by_service.get(str(svc.get("ID", "")), []), by_id, inspects, now)
+        built = _swarm_service(
+            svc, tasks_by_service.get(str(svc.get("ID", "")), []), by_id, inspects, now
+        )
         swarm_stacks.setdefault(built.stack, []).append(built)
 
     compose: dict[str, dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]]] = {}
@@ -710,12 +746,17 @@ def build_snapshot(
     standalone: list[Service] = []
     for cid, entry in by_id.items():
         labels = _labels(entry)
-        if labels.get(SWARM_TASK_ID) is not None and labels.get(SWARM_SERVICE_ID) in swarm_service_ids:
+        if (
+            labels.get(SWARM_TASK_ID) is not None
+            and labels.get(SWARM_SERVICE_ID) in swarm_service_ids
+        ):
             continue  # shown under its swarm service
         project = labels.get(COMPOSE_PROJECT)
         service = labels.get(COMPOSE_SERVICE)
         if project and service:
-            compose.setdefault(project, {}).setdefault(service, []).append((entry, inspects.get(cid)))
+            compose.setdefault(project, {}).setdefault(service, []).append(
+                (entry, inspects.get(cid))
+            )
             meta = compose_meta.setdefault(project, {})
             for key in (COMPOSE_WORKDIR, COMPOSE_FILES, COMPOSE_VERSION):
                 if labels.get(key) and not meta.get(key):
@@ -726,7 +767,9 @@ def build_snapshot(
     stacks: list[Stack] = []
     for project, svcs in compose.items():
         meta = compose_meta.get(project, {})
-        built_services = [_compose_service(project, name, entries, now) for name, entries in svcs.items()]
+        built_services = [
+            _compose_service(project, name, entries, now) for name, entries in svcs.items()
+        ]
         built_services.sort(key=lambda s: s.name)
         files = tuple(f for f in meta.get(COMPOSE_FILES, "").split(",") if f)
         stacks.append(
@@ -740,12 +783,12 @@ def build_snapshot(
             )
         )
     loose_swarm: list[Service] = []
-    for stack_name, svcs in swarm_stacks.items():
-        svcs.sort(key=lambda s: s.name)
+    for stack_name, swarm_svcs in swarm_stacks.items():
+        swarm_svcs.sort(key=lambda s: s.name)
         if stack_name:
-            stacks.append(Stack(name=stack_name, kind="swarm", services=tuple(svcs)))
+            stacks.append(Stack(name=stack_name, kind="swarm", services=tuple(swarm_svcs)))
         else:
-            loose_swarm.extend(svcs)
+            loose_swarm.extend(swarm_svcs)
     stacks.sort(key=lambda s: (s.name.lower(), s.kind))
     if loose_swarm:
         # swarm services created with `docker service create`, outside any stack
@@ -753,7 +796,9 @@ def build_snapshot(
     if standalone:
         standalone.sort(key=lambda s: s.name.lower())
         stacks.append(Stack(name=NO_STACK, kind="none", services=tuple(standalone)))
-    return Snapshot(engine=engine, stacks=tuple(stacks), taken_at=now, calls=calls, inspects=inspect_calls)
+    return Snapshot(
+        engine=engine, stacks=tuple(stacks), taken_at=now, calls=calls, inspects=inspect_calls
+    )
 
 
 # -- the reader that talks to the engine ------------------------------------------
@@ -863,7 +908,18 @@ def event_changes_engine(event: Mapping[str, Any]) -> bool:
 
 
 # Events that say nothing the inventory shows; everything else triggers a refresh.
-QUIET_ACTIONS = ("exec_create", "exec_start", "exec_die", "top", "attach", "resize", "export", "archive-path", "commit", "copy")
+QUIET_ACTIONS = (
+    "exec_create",
+    "exec_start",
+    "exec_die",
+    "top",
+    "attach",
+    "resize",
+    "export",
+    "archive-path",
+    "commit",
+    "copy",
+)
 
 
 def event_matters(event: Mapping[str, Any]) -> bool:

@@ -42,7 +42,9 @@ def stack_row(stack: Stack) -> Row:
     running = sum(s.running for s in stack.services)
     desired = sum(s.desired for s in stack.services)
     kind = {"compose": "compose", "swarm": "swarm", "none": ""}[stack.kind]
-    title = safe_text(stack.title if stack.name or stack.kind != "swarm" else "(swarm, no stack)", NAME_LIMIT)
+    title = safe_text(
+        stack.title if stack.name or stack.kind != "swarm" else "(swarm, no stack)", NAME_LIMIT
+    )
     bad = sum(1 for s in stack.services if s.state not in ("running", "stopped", "scaled to 0"))
     state = f"{len(stack.services)} svc" + (f", {bad} not ok" if bad else "")
     return Row(
@@ -60,7 +62,11 @@ def service_row(svc: Service, now: float) -> Row:
     since = [r.since for r in svc.replicas if r.since and r.running]
     age = human_age(now - min(since)) if since else ""
     health = _health_summary(svc)
-    note = safe_text(svc.last_error, 120) if (svc.crashloop or svc.state in ("down", "starting", "degraded")) else ""
+    note = (
+        safe_text(svc.last_error, 120)
+        if (svc.crashloop or svc.state in ("down", "starting", "degraded"))
+        else ""
+    )
     return Row(
         key=f"svc:{svc.key}",
         level=1,
@@ -112,7 +118,13 @@ def _health_summary(svc: Service) -> str:
     return f"{healthy}/{len(words)} healthy"
 
 
-def rows(snapshot: Snapshot, *, replicas: bool = True, collapsed: frozenset[str] = frozenset(), now: float | None = None) -> list[Row]:
+def rows(
+    snapshot: Snapshot,
+    *,
+    replicas: bool = True,
+    collapsed: frozenset[str] = frozenset(),
+    now: float | None = None,
+) -> list[Row]:
     """Flatten a snapshot into display rows, in display order."""
     now = time.time() if now is None else now
     out: list[Row] = []

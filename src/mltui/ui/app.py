@@ -82,7 +82,13 @@ class MltuiApp(App[int]):
             stream.close()
 
     # -- the engine watcher (thread) ---------------------------------------------
-    @work(thread=True, exclusive=True, group="engine", exit_on_error=False, description="watch the engine")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="engine",
+        exit_on_error=False,
+        description="watch the engine",
+    )
     def watch_engine(self) -> None:
         """Connect, follow the event stream, reconnect with backoff when it breaks."""
         worker = get_current_worker()
@@ -113,12 +119,16 @@ class MltuiApp(App[int]):
                     stream.close()
                     # the window ended: open the next one where it stopped, losing nothing
                     window += EVENT_WINDOW_S
-                    stream = self.engine.events(since=window, until=max(window, time.time()) + EVENT_WINDOW_S)
+                    stream = self.engine.events(
+                        since=window, until=max(window, time.time()) + EVENT_WINDOW_S
+                    )
                     self._stream = stream
             except EngineUnavailable as exc:
                 if worker.is_cancelled:
                     break
-                self.post_message(EngineStateChanged(self.engine.down_info(exc.message, "reconnecting")))
+                self.post_message(
+                    EngineStateChanged(self.engine.down_info(exc.message, "reconnecting"))
+                )
                 self._sleep(worker, backoff.next())
             finally:
                 stream.close()
@@ -160,27 +170,45 @@ class MltuiApp(App[int]):
         self._refresh_running = True
         self.take_snapshot()
 
-    @work(thread=True, exclusive=False, group="refresh", exit_on_error=False, description="read the inventory")
+    @work(
+        thread=True,
+        exclusive=False,
+        group="refresh",
+        exit_on_error=False,
+        description="read the inventory",
+    )
     def take_snapshot(self) -> None:
         try:
             snapshot = self.inventory.snapshot()
         except EngineUnavailable as exc:
             # the watcher notices too and reconnects; say so at once
-            self.post_message(EngineStateChanged(self.engine.down_info(exc.message, "reconnecting")))
+            self.post_message(
+                EngineStateChanged(self.engine.down_info(exc.message, "reconnecting"))
+            )
             return
         self.post_message(SnapshotReady(snapshot))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group == "refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+        if worker.group == "refresh" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
             self._refresh_running = False
             if event.state == WorkerState.ERROR and worker.error is not None:
-                self.notify(f"Reading the inventory failed: {worker.error}", severity="error", timeout=8)
+                self.notify(
+                    f"Reading the inventory failed: {worker.error}", severity="error", timeout=8
+                )
             if self._refresh_again:
                 self._refresh_again = False
                 self.post_message(RefreshWanted())
         elif worker.group == "engine" and event.state == WorkerState.ERROR:
-            self.notify(f"The engine watcher stopped: {worker.error}; restarting it", severity="error", timeout=8)
+            self.notify(
+                f"The engine watcher stopped: {worker.error}; restarting it",
+                severity="error",
+                timeout=8,
+            )
             self.set_timer(2.0, self.watch_engine)
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:

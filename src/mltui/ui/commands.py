@@ -39,4 +39,10 @@ class ServiceCommands(Provider):
         for text, key in self._targets():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self._go, key), text=text, help="Move the cursor to this service")
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(self._go, key),
+                    text=text,
+                    help="Move the cursor to this service",
+                )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -58,8 +57,15 @@ class EngineBar(Static):
     """The connection line at the top: where the engine is and what state it is in."""
 
     def show(self, info: EngineInfo, snapshot: Snapshot | None, now: float) -> None:
-        dot = {"connected": "●", "connecting": "◌", "reconnecting": "◌", "down": "○"}.get(info.state, "○")
-        style = {"connected": "green", "connecting": "yellow", "reconnecting": "yellow", "down": "red"}.get(info.state, "red")
+        dot = {"connected": "●", "connecting": "◌", "reconnecting": "◌", "down": "○"}.get(
+            info.state, "○"
+        )
+        style = {
+            "connected": "green",
+            "connecting": "yellow",
+            "reconnecting": "yellow",
+            "down": "red",
+        }.get(info.state, "red")
         text = Text()
         text.append(f" {dot} {info.state} ", style=f"bold {style}")
         text.append(safe_text(engine_line(info) if info.connected else info.target))
@@ -80,7 +86,9 @@ class ServicesScreen(Screen):
         Binding("enter", "toggle", "Fold/unfold", id="services.toggle"),
         Binding("r", "refresh", "Refresh", id="services.refresh"),
         Binding("minus", "collapse_all", "Fold all", show=False, id="services.collapse_all"),
-        Binding("plus,equals_sign", "expand_all", "Unfold all", show=False, id="services.expand_all"),
+        Binding(
+            "plus,equals_sign", "expand_all", "Unfold all", show=False, id="services.expand_all"
+        ),
         Binding("g", "goto", "Go to service", id="services.goto"),
     ]
 
@@ -164,9 +172,14 @@ class ServicesScreen(Screen):
             name_text = Text(mark + name, style="bold")
         elif row.level == 1:
             folded = row.key in self.collapsed
-            name_text = Text(("\u00a0\u00a0▸\u00a0" if folded else "\u00a0\u00a0\u00a0\u00a0") + name, style="bold")
+            name_text = Text(
+                ("\u00a0\u00a0▸\u00a0" if folded else "\u00a0\u00a0\u00a0\u00a0") + name,
+                style="bold",
+            )
         else:
-            name_text = Text("\u00a0" * 6 + name, style="dim" if row.state in ("shutdown", "complete") else "")
+            name_text = Text(
+                "\u00a0" * 6 + name, style="dim" if row.state in ("shutdown", "complete") else ""
+            )
         state_style = STATE_STYLES.get(row.state, "")
         if row.cells[1].startswith("crashloop"):
             state_style = STATE_STYLES["crashloop"]
@@ -175,12 +188,18 @@ class ServicesScreen(Screen):
         ready_style = ""
         if ready and "/" in ready:
             have, want = ready.split("/", 1)
-            ready_style = "green" if have == want and want != "0" else ("yellow" if have != want else "dim")
+            ready_style = (
+                "green" if have == want and want != "0" else ("yellow" if have != want else "dim")
+            )
         cells.append(Text(ready, style=ready_style))
         for i, value in enumerate(row.cells[3:], start=3):
             style = ""
             if COLUMNS[i] == "HEALTH" and value:
-                style = "green" if value == "healthy" else ("red" if value.startswith("unhealthy") else "yellow")
+                style = (
+                    "green"
+                    if value == "healthy"
+                    else ("red" if value.startswith("unhealthy") else "yellow")
+                )
             elif COLUMNS[i] == "GPU" and value:
                 style = "magenta"
             elif COLUMNS[i] == "RESTARTS" and value:
@@ -238,7 +257,12 @@ class ServicesScreen(Screen):
         if self.snapshot is None:
             if self.info is not None and not self.info.connected:
                 message = self.info.message or "connecting to the Docker engine…"
-                detail.update(Text(safe_text(message, 300), style="red" if self.info.state == "down" else "yellow"))
+                detail.update(
+                    Text(
+                        safe_text(message, 300),
+                        style="red" if self.info.state == "down" else "yellow",
+                    )
+                )
             else:
                 detail.update(Text("reading the inventory…", style="dim"))
             return
@@ -280,7 +304,11 @@ class ServicesScreen(Screen):
             stack = next((s for s in self.snapshot.stacks if f"stack:{s.key}" == key), None)
             if stack is not None:
                 text.append(safe_text(stack.title, 120), style="bold")
-                kind = {"compose": "compose project", "swarm": "swarm stack", "none": "containers in no stack"}[stack.kind]
+                kind = {
+                    "compose": "compose project",
+                    "swarm": "swarm stack",
+                    "none": "containers in no stack",
+                }[stack.kind]
                 text.append(f"   {kind}, {len(stack.services)} services")
                 if stack.compose_version:
                     text.append(f"  (Compose {safe_text(stack.compose_version, 20)})")
@@ -324,7 +352,9 @@ class ServicesScreen(Screen):
         svc = self.snapshot.service(key)
         if svc is None:
             return
-        stack_key = next((f"stack:{s.key}" for s in self.snapshot.stacks if svc in s.services), None)
+        stack_key = next(
+            (f"stack:{s.key}" for s in self.snapshot.stacks if svc in s.services), None
+        )
         if stack_key in self.collapsed:
             self.collapsed.discard(stack_key)
             self._render_rows()
