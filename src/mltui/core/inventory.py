@@ -832,8 +832,17 @@ class Inventory:
             self._info = self.engine.info()
         return self._info
 
-    def snapshot(self) -> Snapshot:
-        """Raises :class:`EngineUnavailable` when the engine does not answer."""
+    def set_info(self, info: EngineInfo) -> None:
+        """Use a description the caller already read (saves the /info round trip)."""
+        self._info = info
+
+    def snapshot(self, inspect_new: bool = True) -> Snapshot:
+        """Raises :class:`EngineUnavailable` when the engine does not answer.
+
+        With ``inspect_new=False`` containers not inspected yet are shown from
+        the list alone (no start time, restart count or GPU request): the first
+        screen appears after three calls, and the next snapshot fills in.
+        """
         before = sum(self.engine.calls.values())
         before_inspects = self.engine.calls["inspect_container"]
         info = self.engine_info()
@@ -853,7 +862,7 @@ class Inventory:
                     services, tasks = [], []
                 else:
                     raise
-        inspects = self._refresh_inspects(containers)
+        inspects = self._refresh_inspects(containers, inspect_new)
         after = sum(self.engine.calls.values())
         return build_snapshot(
             info,
@@ -866,7 +875,12 @@ class Inventory:
             inspect_calls=self.engine.calls["inspect_container"] - before_inspects,
         )
 
-    def _refresh_inspects(self, containers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _refresh_inspects(
+        self, containers: list[dict[str, Any]], inspect_new: bool = True
+    ) -> dict[str, dict[str, Any]]:
+        if not inspect_new:
+            live = {str(c.get("Id", "")) for c in containers}
+            return {cid: data for cid, data in self._inspects.items() if cid in live}
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         live: set[str] = set()

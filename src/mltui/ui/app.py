@@ -31,7 +31,7 @@ FALLBACK_POLL_S = 60.0
 # wakes up (and can stop) even when the engine is quiet.
 EVENT_WINDOW_S = 5.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
-DEBOUNCE_S = 0.15
+DEBOUNCE_S = 0.1
 
 
 class MltuiApp(App[int]):
@@ -97,8 +97,9 @@ class MltuiApp(App[int]):
         while not worker.is_cancelled:
             try:
                 info = self.engine.info()
-                window = time.time()
-                stream = self.engine.events(since=window, until=window + EVENT_WINDOW_S)
+                since = time.time()
+                until = since + EVENT_WINDOW_S
+                stream = self.engine.events(since=since, until=until)
             except EngineUnavailable as exc:
                 state = "reconnecting" if was_connected else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
@@ -107,7 +108,7 @@ class MltuiApp(App[int]):
             backoff.reset()
             was_connected = True
             self._stream = stream
-            self.inventory.forget_info()
+            self.inventory.set_info(info)
             self.post_message(EngineStateChanged(info))
             self.post_message(RefreshWanted())
             try:
@@ -117,11 +118,9 @@ class MltuiApp(App[int]):
                             break
                         self._on_event(event)
                     stream.close()
-                    # the window ended: open the next one where it stopped, losing nothing
-                    window += EVENT_WINDOW_S
-                    stream = self.engine.events(
-                        since=window, until=max(window, time.time()) + EVENT_WINDOW_S
-                    )
+                    # the window ended: the next one starts where it stopped, losing nothing
+                    since, until = until, max(until, time.time()) + EVENT_WINDOW_S
+                    stream = self.engine.events(since=since, until=until)
                     self._stream = stream
             except EngineUnavailable as exc:
                 if worker.is_cancelled:
@@ -168,7 +167,7 @@ class MltuiApp(App[int]):
             self._refresh_again = True
             return
         self._refresh_running = True
-        self.take_snapshot()
+        self.take_snapshot(first=self.snapshot is None)
 
     @work(
         thread=True,
@@ -177,8 +176,11 @@ class MltuiApp(App[int]):
         exit_on_error=False,
         description="read the inventory",
     )
-    def take_snapshot(self) -> None:
+    def take_snapshot(self, first: bool = False) -> None:
         try:
+            if first:
+                # paint from the three list calls at once, then inspect what is new
+                self.post_message(SnapshotReady(self.inventory.snapshot(inspect_new=False)))
             snapshot = self.inventory.snapshot()
         except EngineUnavailable as exc:
             # the watcher notices too and reconnects; say so at once
