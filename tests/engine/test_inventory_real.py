@@ -243,18 +243,33 @@ def test_plain_gpu_and_hostile_containers(container_factory, run_id):
 
 
 def test_constant_api_calls_and_inspect_cache(container_factory):
-    container_factory("cache1")
-    engine = Engine()
+    name = container_factory("cache1")
+    cid = docker("inspect", "--format", "{{.Id}}", name).strip()
+    inspected: list[str] = []
+
+    class CountingEngine(Engine):
+        def inspect_container(self, container_id):
+            inspected.append(container_id)
+            return super().inspect_container(container_id)
+
+    engine = CountingEngine()
     inv = Inventory(engine)
     try:
+        quick = inv.snapshot(inspect_new=False)
         first = inv.snapshot()
         second = inv.snapshot()
     finally:
         engine.close()
+    # the quick first paint: version negotiation, /version and /info, three lists, no inspect
+    assert quick.inspects == 0
+    assert quick.calls == 6
+    assert any(s.name == name for s in quick.services())
+    # each container is inspected once; later refreshes cost the three list calls
+    # (plus an inspect only for containers that are new or changed state meanwhile,
+    # such as the crash-looping swarm task of another test)
+    assert inspected.count(cid) == 1
     assert first.inspects >= 1
-    # steady engine: the three list calls (containers, services, tasks), no inspect
-    assert second.calls == 3
-    assert second.inspects == 0
+    assert second.calls - second.inspects == 3
 
 
 def test_ps_json_and_table_from_the_cli(container_factory, swarm_stack):

@@ -879,8 +879,8 @@ class Inventory:
         self, containers: list[dict[str, Any]], inspect_new: bool = True
     ) -> dict[str, dict[str, Any]]:
         if not inspect_new:
-            live = {str(c.get("Id", "")) for c in containers}
-            return {cid: data for cid, data in self._inspects.items() if cid in live}
+            listed = {str(c.get("Id", "")) for c in containers}
+            return {cid: data for cid, data in self._inspects.items() if cid in listed}
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         live: set[str] = set()

@@ -25,6 +25,7 @@ class Row:
     cells: tuple[str, ...]
     state: str  # a word the UI colours by
     note: str = ""  # the last error of a crash-looping service, shown under it
+    since: float | None = None  # what the AGE cell counts from
 
     @property
     def name(self) -> str:
@@ -59,8 +60,9 @@ def service_row(svc: Service, now: float) -> Row:
     state = svc.state
     if svc.crashloop and svc.last_exit not in (None, 0):
         state = f"crashloop (exit {svc.last_exit})"
-    since = [r.since for r in svc.replicas if r.since and r.running]
-    age = human_age(now - min(since)) if since else ""
+    started = [r.since for r in svc.replicas if r.since and r.running]
+    since = min(started) if started else None
+    age = human_age(now - since) if since else ""
     health = _health_summary(svc)
     note = (
         safe_text(svc.last_error, 120)
@@ -83,6 +85,7 @@ def service_row(svc: Service, now: float) -> Row:
         ),
         state=svc.state,
         note=note,
+        since=since,
     )
 
 
@@ -103,6 +106,7 @@ def replica_row(rep: Replica, now: float) -> Row:
         ),
         state=rep.state,
         note=safe_text(rep.error, 120) if rep.error and not rep.running else "",
+        since=rep.since,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -82,6 +84,8 @@ class EngineBar(Static):
 
 
 class ServicesScreen(Screen):
+    # how often the AGE column is brought up to date (no engine call: local arithmetic)
+    AGE_TICK_S = 5.0
     BINDINGS = [
         Binding("enter", "toggle", "Fold/unfold", id="services.toggle"),
         Binding("r", "refresh", "Refresh", id="services.refresh"),
@@ -110,7 +114,7 @@ class ServicesScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(5.0, self._tick_ages)
+        self.set_interval(self.AGE_TICK_S, self._tick_ages)
         self.query_one(InventoryTable).focus()
 
     def now(self) -> float:
@@ -219,8 +223,22 @@ class ServicesScreen(Screen):
             table.move_cursor(row=index, animate=False, scroll=False)
 
     def _tick_ages(self) -> None:
-        if self.snapshot is not None and self.info is not None and self.info.connected:
-            self._render_rows()
+        """Bring the AGE cells of the rows on screen up to date; nothing else changes."""
+        if self.snapshot is None or self.info is None or not self.info.connected:
+            return
+        table = self.table
+        first = int(table.scroll_y)
+        visible = self._order[first : first + table.size.height + 1]
+        now = self.now()
+        age_column = list(table.columns)[COLUMNS.index("AGE")]
+        for key in visible:
+            row = self._rows.get(key)
+            if row is None or row.since is None:
+                continue
+            age = human_age(now - row.since)
+            if age != row.cells[-1]:
+                self._rows[key] = replace(row, cells=(*row.cells[:-1], age))
+                table.update_cell(key, age_column, Text(age))
 
     # -- the selection ------------------------------------------------------------
     def cursor_key(self) -> str | None:
