@@ -37,18 +37,7 @@ SWARM_TASK_ID = "com.docker.swarm.task.id"
 
 NO_STACK = ""  # the stack name of containers that belong to none
 
-# Task states in the order swarm moves through them.
-TASK_ACTIVE = {
-    "new",
-    "allocated",
-    "pending",
-    "assigned",
-    "accepted",
-    "preparing",
-    "ready",
-    "starting",
-    "running",
-}
+# Task states that end a task badly.
 TASK_FAILED = {"failed", "rejected", "orphaned"}
 CRASHLOOP_WINDOW = 300.0  # seconds of task history that count towards a crash loop
 
@@ -161,10 +150,6 @@ class Service:
                 return "paused"
             return "down" if self.kind == "swarm" else "exited"
         return "degraded"
-
-    @property
-    def display_name(self) -> str:
-        return self.name
 
 
 @dataclass(frozen=True)
