@@ -152,6 +152,9 @@ async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait
         await pilot.press("enter")
         await pilot.pause()
         assert key not in app.services._rows
+        # the fold mark on screen follows the fold state
+        assert table.get_row(stack_key)[0].plain.startswith("▶ ")
         await pilot.press("enter")
         await pilot.pause()
         assert key in app.services._rows
+        assert table.get_row(stack_key)[0].plain.startswith("▼ ")

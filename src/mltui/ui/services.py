@@ -42,6 +42,11 @@ STATE_STYLES = {
 }
 
 
+def _look(text: Text) -> tuple[str, str, list]:
+    """What a cell looks like; rich's Text equality ignores the base style."""
+    return text.plain, str(text.style), text.spans
+
+
 class InventoryTable(DataTable):
     """A keyed table updated in place: rows that left are removed, changed cells
     updated, new rows added, and the order restored, without a clear."""
@@ -101,7 +106,8 @@ class ServicesScreen(Screen):
         self.collapsed: set[str] = set()
         self.snapshot: Snapshot | None = None
         self.info: EngineInfo | None = None
-        self._rows: dict[str, Row] = {}
+        self._rows: dict[str, Row] = {}  # what each table row shows, by key
+        self._shown: dict[str, list[Text]] = {}  # the cells as rendered, to diff against
         self._order: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -151,23 +157,29 @@ class ServicesScreen(Screen):
                 if key not in new_map:
                     table.remove_row(key)
                     del self._rows[key]
-            column_keys = list(table.columns)
+                    del self._shown[key]
             for row in new_rows:
-                cells = self._cells(row)
-                old = self._rows.get(row.key)
-                if old is None:
-                    table.add_row(*cells, key=row.key)
-                elif old != row:
-                    old_cells = self._cells(old)
-                    for col, (before, after) in enumerate(zip(old_cells, cells, strict=True)):
-                        if before != after:
-                            table.update_cell(row.key, column_keys[col], after)
-                self._rows[row.key] = row
+                self._apply_row(row)
             if new_keys != self._order:
                 table.reorder(new_keys)
                 self._order = new_keys
             self._restore_cursor(cursor_key, new_keys)
         self._update_detail()
+
+    def _apply_row(self, row: Row) -> None:
+        """Add the row, or update just the cells whose text or style changed."""
+        table = self.table
+        cells = self._cells(row)
+        shown = self._shown.get(row.key)
+        if shown is None:
+            table.add_row(*cells, key=row.key)
+        else:
+            column_keys = list(table.columns)
+            for col, (before, after) in enumerate(zip(shown, cells, strict=True)):
+                if _look(before) != _look(after):
+                    table.update_cell(row.key, column_keys[col], after)
+        self._rows[row.key] = row
+        self._shown[row.key] = cells
 
     def _cells(self, row: Row) -> list[Text]:
         name = row.cells[0]
@@ -230,15 +242,13 @@ class ServicesScreen(Screen):
         first = int(table.scroll_y)
         visible = self._order[first : first + table.size.height + 1]
         now = self.now()
-        age_column = list(table.columns)[COLUMNS.index("AGE")]
         for key in visible:
             row = self._rows.get(key)
             if row is None or row.since is None:
                 continue
             age = human_age(now - row.since)
             if age != row.cells[-1]:
-                self._rows[key] = replace(row, cells=(*row.cells[:-1], age))
-                table.update_cell(key, age_column, Text(age))
+                self._apply_row(replace(row, cells=(*row.cells[:-1], age)))
 
     # -- the selection ------------------------------------------------------------
     def cursor_key(self) -> str | None:
