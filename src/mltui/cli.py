@@ -76,7 +76,7 @@ def _print_table(snapshot, replicas: bool) -> None:
         soft_wrap=False,
         no_color=not sys.stdout.isatty() or "NO_COLOR" in os.environ,
     )
-    out.print(Text(engine_line(snapshot)))
+    out.print(Text(engine_line(snapshot.engine)))
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for col in COLUMNS:
         table.add_column(col, no_wrap=True, overflow="ellipsis")

@@ -117,3 +117,31 @@ def test_event_stream_breaks_when_the_engine_goes(tmp_path, engine_info):
     assert not thread.is_alive()
     assert isinstance(outcome[0], EngineUnavailable)
     engine.close()
+
+
+def test_a_server_that_is_not_docker(tmp_path):
+    """Something answers HTTP on the address, but it is not a Docker engine."""
+    import http.server
+    import threading
+
+    class NotDocker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"hello": "world"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotDocker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"tcp://127.0.0.1:{server.server_port}"
+        with pytest.raises(EngineUnavailable) as caught:
+            Engine(EngineTarget(url, "test"), timeout=5).info()
+        assert "answers, but not like a Docker engine" in caught.value.message
+    finally:
+        server.shutdown()

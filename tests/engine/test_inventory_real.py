@@ -260,9 +260,9 @@ def test_constant_api_calls_and_inspect_cache(container_factory):
         second = inv.snapshot()
     finally:
         engine.close()
-    # the quick first paint: version negotiation, /version and /info, three lists, no inspect
+    # the quick first paint: /version (connect), /info, three lists, no inspect
     assert quick.inspects == 0
-    assert quick.calls == 6
+    assert quick.calls == 5
     assert any(s.name == name for s in quick.services())
     # each container is inspected once; later refreshes cost the three list calls
     # (plus an inspect only for containers that are new or changed state meanwhile,

@@ -161,6 +161,7 @@ class Engine:
         self.timeout = timeout
         self.calls: Counter[str] = Counter()
         self._api: Any = None
+        self._server: dict[str, Any] = {}  # GET /version, read when connecting
         self._lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------
@@ -169,22 +170,36 @@ class Engine:
             if self._api is not None:
                 return self._api
             import docker
+            from docker.constants import MINIMUM_DOCKER_API_VERSION
             from docker.errors import DockerException
 
             try:
-                self.calls["version"] += 1
+                # One round trip both negotiates the API version (what docker-py's
+                # version="auto" does with a call of its own) and describes the server.
                 api = docker.APIClient(
                     base_url=self.target.base_url,
-                    version="auto",
+                    version=MINIMUM_DOCKER_API_VERSION,
                     timeout=self.timeout,
                     tls=self.target.tls or False,
                 )
+                self.calls["version"] += 1
+                try:
+                    version = api.version(api_version=False)
+                    api._version = str(version["ApiVersion"])
+                except Exception:
+                    api.close()
+                    raise
+            except (KeyError, TypeError, ValueError):
+                raise EngineUnavailable(
+                    f"{self.target.base_url} answers, but not like a Docker engine (no API version)"
+                ) from None
             except DockerException as exc:
                 raise EngineUnavailable(
                     unavailable_message(self.target.base_url, exc.__context__ or exc)
                 ) from None
             except Exception as exc:
                 raise EngineUnavailable(unavailable_message(self.target.base_url, exc)) from None
+            self._server = version
             self._api = api
             return api
 
@@ -227,9 +242,9 @@ class Engine:
 
     # -- read calls ---------------------------------------------------------
     def info(self) -> EngineInfo:
-        """Connect if needed and describe the engine (two calls: /version, /info)."""
-        version = self._call("version", lambda api: api.version())
+        """Connect if needed and describe the engine (GET /info; /version comes with the connection)."""
         info = self._call("info", lambda api: api.info())
+        version = self._server
         swarm = info.get("Swarm") or {}
         runtimes = tuple(sorted((info.get("Runtimes") or {}).keys()))
         return EngineInfo(

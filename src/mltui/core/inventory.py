@@ -169,6 +169,8 @@ class Stack:
     def title(self) -> str:
         if self.kind == "none":
             return "(no stack)"
+        if not self.name:
+            return "(swarm, no stack)"  # services made with `docker service create`
         return self.name
 
 

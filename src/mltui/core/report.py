@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .engine import EngineInfo
 from .inventory import Replica, Service, Snapshot, Stack, human_age
 from .textsafe import safe_text
 
@@ -43,9 +44,7 @@ def stack_row(stack: Stack) -> Row:
     running = sum(s.running for s in stack.services)
     desired = sum(s.desired for s in stack.services)
     kind = {"compose": "compose", "swarm": "swarm", "none": ""}[stack.kind]
-    title = safe_text(
-        stack.title if stack.name or stack.kind != "swarm" else "(swarm, no stack)", NAME_LIMIT
-    )
+    title = safe_text(stack.title, NAME_LIMIT)
     bad = sum(1 for s in stack.services if s.state not in ("running", "stopped", "scaled to 0"))
     state = f"{len(stack.services)} svc" + (f", {bad} not ok" if bad else "")
     return Row(
@@ -149,11 +148,8 @@ def rows(
     return out
 
 
-def engine_line(snapshot_or_info: object) -> str:
-    from .engine import EngineInfo
-
-    info = snapshot_or_info.engine if isinstance(snapshot_or_info, Snapshot) else snapshot_or_info
-    assert isinstance(info, EngineInfo)
+def engine_line(info: EngineInfo) -> str:
+    """The engine in one line: where, which version, swarm state (or why not connected)."""
     if info.state != "connected":
         return f"{info.state}: {info.message}" if info.message else info.state
     swarm = info.swarm + (" (manager)" if info.swarm_manager else "")

@@ -19,7 +19,7 @@ class ServiceCommands(Provider):
             return []
         out = []
         for stack in snapshot.stacks:
-            prefix = safe_text(stack.title if stack.name else "(no stack)", 60)
+            prefix = safe_text(stack.title, 60)
             for svc in stack.services:
                 out.append((f"Go to service {prefix}/{safe_text(svc.name, 60)}", svc.key))
         return out

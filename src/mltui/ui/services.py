@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import RowKey
 
 from ..core.engine import EngineInfo
-from ..core.inventory import Service, Snapshot, human_age
+from ..core.inventory import GpuRequest, Service, Snapshot, human_age
 from ..core.report import COLUMNS, Row, engine_line, rows
 from ..core.textsafe import safe_text
 
@@ -40,6 +40,16 @@ STATE_STYLES = {
     "complete": "dim",
     "paused": "magenta",
 }
+
+
+def _image_ports_gpu(
+    text: Text, image: str, ports: tuple[str, ...], gpu: GpuRequest | None
+) -> None:
+    text.append("\nimage " + safe_text(image, 120))
+    if ports:
+        text.append("   ports " + safe_text(", ".join(ports), 120))
+    if gpu:
+        text.append("\nGPU request: " + safe_text(gpu.summary, 120), style="magenta")
 
 
 def _look(text: Text) -> tuple[str, str, list]:
@@ -305,11 +315,7 @@ class ServicesScreen(Screen):
                 text.append(f" for {human_age(self.now() - rep.since)}")
             if rep.exit_code not in (None, 0):
                 text.append(f"  exit {rep.exit_code}", style="red")
-            text.append("\nimage " + safe_text(rep.image, 120))
-            if rep.ports:
-                text.append("   ports " + safe_text(", ".join(rep.ports), 120))
-            if rep.gpu:
-                text.append("\nGPU request: " + safe_text(rep.gpu.summary, 120), style="magenta")
+            _image_ports_gpu(text, rep.image, rep.ports, rep.gpu)
             if rep.error:
                 text.append("\n" + safe_text(rep.error, 300), style="red")
         elif svc is not None:
@@ -317,11 +323,7 @@ class ServicesScreen(Screen):
             text.append(f"   {svc.kind} service, {svc.running}/{svc.desired} running, {svc.state}")
             if svc.mode:
                 text.append(f"  ({svc.mode})")
-            text.append("\nimage " + safe_text(svc.image, 120))
-            if svc.ports:
-                text.append("   ports " + safe_text(", ".join(svc.ports), 120))
-            if svc.gpu:
-                text.append("\nGPU request: " + safe_text(svc.gpu.summary, 120), style="magenta")
+            _image_ports_gpu(text, svc.image, svc.ports, svc.gpu)
             if svc.restarts:
                 text.append(f"\nrestarts {svc.restarts}", style="yellow")
                 if svc.last_exit not in (None, 0):
