@@ -42,6 +42,10 @@ STATE_STYLES = {
 }
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _image_ports_gpu(
     text: Text, image: str, ports: tuple[str, ...], gpu: GpuRequest | None
 ) -> None:
@@ -91,7 +95,7 @@ class EngineBar(Static):
         if snapshot is not None:
             services = sum(len(s.services) for s in snapshot.stacks)
             stacks = sum(1 for s in snapshot.stacks if s.name)
-            text.append(f"   {stacks} stacks, {services} services", style="dim")
+            text.append(f"   {_count(stacks, 'stack')}, {_count(services, 'service')}", style="dim")
             if not info.connected:
                 text.append(f" (as of {human_age(now - snapshot.taken_at)} ago)", style="dim")
         self.set_class(info.state != "connected", "-offline")
@@ -295,12 +299,15 @@ class ServicesScreen(Screen):
         if self.snapshot is None:
             if self.info is not None and not self.info.connected:
                 message = self.info.message or "connecting to the Docker engine…"
-                detail.update(
-                    Text(
-                        safe_text(message, 300),
-                        style="red" if self.info.state == "down" else "yellow",
-                    )
+                text = Text(
+                    safe_text(message, 300), style="red" if self.info.state == "down" else "yellow"
                 )
+                if self.info.message:
+                    text.append(
+                        "\nmltui keeps trying and fills in as soon as the engine answers.",
+                        style="dim",
+                    )
+                detail.update(text)
             else:
                 detail.update(Text("reading the inventory…", style="dim"))
             return
@@ -339,7 +346,9 @@ class ServicesScreen(Screen):
                     "swarm": "swarm stack",
                     "none": "containers in no stack",
                 }[stack.kind]
-                text.append(f"   {kind}, {len(stack.services)} services")
+                text.append(
+                    f"   {kind}, {len(stack.services)} service{'s' if len(stack.services) != 1 else ''}"
+                )
                 if stack.compose_version:
                     text.append(f"  (Compose {safe_text(stack.compose_version, 20)})")
                 if stack.working_dir:
