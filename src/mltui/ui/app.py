@@ -24,12 +24,12 @@ from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
 
-# The engine's event stream drives refreshes; this slow poll only backs it up
-# (and keeps restart counts of crash-looping containers current).
-FALLBACK_POLL_S = 60.0
+# The engine's event stream drives refreshes (events also mark which containers
+# to inspect again); this slow poll is only a safety net behind it.
+FALLBACK_POLL_S = 300.0
 # The event stream is read in windows of this length, so the reading thread
 # wakes up (and can stop) even when the engine is quiet.
-EVENT_WINDOW_S = 5.0
+EVENT_WINDOW_S = 15.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
 DEBOUNCE_S = 0.1
 
