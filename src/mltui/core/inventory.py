@@ -798,7 +798,8 @@ class Inventory:
         self._inspects: dict[str, dict[str, Any]] = {}
         self._seen_state: dict[str, str] = {}
         self._dirty: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _dirty, written from the event thread
+        self._snapshot_lock = threading.Lock()
         self._info: EngineInfo | None = None
 
     def invalidate(self, container_id: str | None = None) -> None:
@@ -829,7 +830,12 @@ class Inventory:
         With ``inspect_new=False`` containers not inspected yet are shown from
         the list alone (no start time, restart count or GPU request): the first
         screen appears after three calls, and the next snapshot fills in.
+        Snapshots from several threads are taken one at a time.
         """
+        with self._snapshot_lock:
+            return self._snapshot(inspect_new)
+
+    def _snapshot(self, inspect_new: bool) -> Snapshot:
         before = sum(self.engine.calls.values())
         before_inspects = self.engine.calls["inspect_container"]
         info = self.engine_info()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -50,11 +51,17 @@ class MltuiApp(App[int]):
         poll_interval: float = FALLBACK_POLL_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
         self.clock = clock
-        self._engine_factory = engine_factory or Engine
-        self.engine: Engine = self._engine_factory()
+        self.engine: Engine = (engine_factory or Engine)()
         self.inventory = Inventory(self.engine, clock)
+        # Connect while Textual starts: importing docker-py and the first round
+        # trips overlap the app's own start-up instead of following it.
+        self._warm: list[EngineInfo | Snapshot | EngineUnavailable] = []
+        self._warm_thread: threading.Thread | None = threading.Thread(
+            target=self._warm_up, name="mltui-connect", daemon=True
+        )
+        self._warm_thread.start()
+        super().__init__()
         self.poll_interval = poll_interval
         self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
         self.snapshot: Snapshot | None = None
@@ -63,6 +70,16 @@ class MltuiApp(App[int]):
         self._refresh_again = False
         self._refresh_timer = None
         self.snapshots_applied = 0
+        self._quick_painted = False
+
+    def _warm_up(self) -> None:
+        try:
+            info = self.engine.info()
+            self.inventory.set_info(info)
+            self._warm.append(info)
+            self._warm.append(self.inventory.snapshot(inspect_new=False))
+        except EngineUnavailable as exc:
+            self._warm.append(exc)
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -96,8 +113,13 @@ class MltuiApp(App[int]):
         was_connected = False
         while not worker.is_cancelled:
             try:
-                info = self.engine.info()
                 since = time.time()
+                info = self._take_warm_up() or self.engine.info()
+                self.inventory.set_info(info)
+                self.post_message(EngineStateChanged(info))
+                # the first snapshot at once, no debounce; events from `since` on
+                # are replayed by the stream opened next, so none is missed
+                self.call_from_thread(self._start_refresh)
                 until = since + EVENT_WINDOW_S
                 stream = self.engine.events(since=since, until=until)
             except EngineUnavailable as exc:
@@ -108,9 +130,6 @@ class MltuiApp(App[int]):
             backoff.reset()
             was_connected = True
             self._stream = stream
-            self.inventory.set_info(info)
-            self.post_message(EngineStateChanged(info))
-            self.post_message(RefreshWanted())
             try:
                 while not worker.is_cancelled:
                     for event in stream:
@@ -131,6 +150,25 @@ class MltuiApp(App[int]):
                 self._sleep(worker, backoff.next())
             finally:
                 stream.close()
+
+    def _take_warm_up(self) -> EngineInfo | None:
+        """What the start-up connection found: its engine info, after posting its
+        list-only snapshot; None once used (reconnects read afresh)."""
+        if self._warm_thread is None:
+            return None
+        self._warm_thread.join()
+        self._warm_thread = None
+        found, self._warm = self._warm, []
+        info: EngineInfo | None = None
+        for item in found:
+            if isinstance(item, EngineUnavailable):
+                raise item
+            if isinstance(item, Snapshot):
+                self._quick_painted = True
+                self.post_message(SnapshotReady(item))
+            else:
+                info = item
+        return info
 
     def _on_event(self, event: dict) -> None:
         if not event_matters(event):
@@ -167,7 +205,7 @@ class MltuiApp(App[int]):
             self._refresh_again = True
             return
         self._refresh_running = True
-        self.take_snapshot(first=self.snapshot is None)
+        self.take_snapshot(first=self.snapshot is None and not self._quick_painted)
 
     @work(
         thread=True,
