@@ -109,9 +109,14 @@ def _run(
         raise BuildError(f"{step} failed (exit {result.returncode}):\n{tail}")
 
 
+BASE_NAME = "mltui-base"
+
+
 def _base_recipe(recipe: Recipe) -> Recipe:
+    """The bootstrapped root a Dockerfile recipe builds on: shared by every
+    recipe with the same packages, so a machine bootstraps each set once."""
     return Recipe(
-        name=recipe.name + "-root",
+        name=BASE_NAME,
         packages=recipe.packages,
         suite=recipe.suite,
         mirror=recipe.mirror,
@@ -175,6 +180,4 @@ def _build_on(recipe: Recipe, base_tag: str, tag: str, log: Callable[[str], None
 
 
 # The image the engine tests run their containers from: small, with python3 and a shell.
-TEST_BASE = Recipe(
-    name="mltui-test-base", packages=("python3", "procps"), cmd=("sleep", "infinity")
-)
+TEST_BASE = Recipe(name=BASE_NAME, packages=("python3", "procps"), cmd=("sleep", "infinity"))
