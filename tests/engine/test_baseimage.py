@@ -57,7 +57,10 @@ def test_failed_build_names_the_step(test_image, tmp_path):
         cmd=TEST_BASE.cmd,
         dockerfile="RUN exit 7",
     )
+    stopped = set(docker("ps", "-aq", "--filter", "status=exited").split())
     with pytest.raises(BuildError) as caught:
         ensure_image(recipe)
     assert caught.value.args[0].startswith(f"build {recipe.tag} failed")
     assert not image_exists(recipe.tag)
+    # nothing half-built is left behind: no stopped build container
+    assert set(docker("ps", "-aq", "--filter", "status=exited").split()) <= stopped

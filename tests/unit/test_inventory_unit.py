@@ -250,3 +250,14 @@ def test_mangled_engine_json_never_crashes(data):
     for row in rows(snap, now=NOW):
         assert all(isinstance(c, str) for c in row.cells)
     json.dumps(snap.as_dict())
+
+
+def test_image_shown_by_id_is_shortened():
+    entry = {
+        "Id": "d" * 64,
+        "Names": ["/orphan"],
+        "Image": "sha256:0746888105de" + "4" * 52,
+        "State": "exited",
+    }
+    snap = build_snapshot(INFO, [entry], now=NOW)
+    assert next(snap.services()).image == "sha256:0746888105de"

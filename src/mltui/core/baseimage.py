@@ -176,7 +176,8 @@ def _build_on(recipe: Recipe, base_tag: str, tag: str, log: Callable[[str], None
                 shutil.copy2(source, dest)
         Path(tmp, "Dockerfile").write_text(f"FROM {base_tag}\n{recipe.dockerfile}\n")
         env = dict(os.environ, DOCKER_BUILDKIT="0")
-        _run(f"build {tag}", [_docker(), "build", "-q", "-t", tag, tmp], log, env=env)
+        # --force-rm: a failed step leaves no stopped container behind
+        _run(f"build {tag}", [_docker(), "build", "-q", "--force-rm", "-t", tag, tmp], log, env=env)
 
 
 # The image the engine tests run their containers from: small, with python3 and a shell.

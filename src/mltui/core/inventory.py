@@ -287,6 +287,15 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _image_name(value: Any) -> str:
+    """The image as the list names it; a bare ID (its tag was removed) shortened
+    the way the docker CLI shows IDs."""
+    text = str(value or "")
+    if text.startswith("sha256:") and len(text) > 19:
+        return text[:19]
+    return text
+
+
 def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
     raw = _obj(obj.get("Labels"))
     if not isinstance(raw, Mapping):
@@ -477,7 +486,7 @@ def _container_replica(
         slot=slot,
         state=state,
         since=since,
-        image=str(entry.get("Image") or ""),
+        image=_image_name(entry.get("Image")),
         ports=container_ports(entry),
         health=health,
         restarts=_int(_obj(inspect).get("RestartCount"), 0) or 0,
