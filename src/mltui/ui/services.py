@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -72,6 +73,16 @@ class InventoryTable(DataTable):
         self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
         self._update_count += 1
         self.refresh()
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        # DataTable measures new cells on idle, after a frame may already have
+        # been drawn (and cached) with the old column widths; when a width
+        # changed, drop that cache so the frame is drawn again at full width.
+        before = [c.get_render_width(self) for c in self.columns.values()]
+        await super()._on_idle(event)
+        if [c.get_render_width(self) for c in self.columns.values()] != before:
+            self._update_count += 1
+            self.refresh()
 
 
 class EngineBar(Static):
