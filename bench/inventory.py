@@ -277,6 +277,17 @@ def main() -> None:
         else:
             results.append((f"idle CPU over {args.idle:.0f} s, % of one core", line, ""))
             results.append(("idle RSS", f"mltui {rss:.0f} MiB", ""))
+        # and twice as many containers: the refresh still costs the same list calls
+        make_containers(image, args.containers, "mltuibenchc")
+        calls_double, inspects_double, took_double = calls_per_refresh()
+        py_calls_double, _ = dockerpy_list()
+        results.append(
+            (
+                f"API calls per refresh, {2 * n} containers",
+                f"mltui {calls_double}, {inspects_double} inspects, {took_double * 1000:.0f} ms",
+                f"docker-py containers.list(): {py_calls_double} calls",
+            )
+        )
     finally:
         remove_all()
     print()
