@@ -119,7 +119,7 @@ class MltuiApp(App[int]):
                 self.post_message(EngineStateChanged(info))
                 # the first snapshot at once, no debounce; events from `since` on
                 # are replayed by the stream opened next, so none is missed
-                self.call_from_thread(self._start_refresh)
+                self.post_message(RefreshWanted(now=True))
                 until = since + EVENT_WINDOW_S
                 stream = self.engine.events(since=since, until=until)
             except EngineUnavailable as exc:
@@ -195,8 +195,12 @@ class MltuiApp(App[int]):
         self.inventory.invalidate()
         self.post_message(RefreshWanted())
 
-    def on_refresh_wanted(self, _message: RefreshWanted) -> None:
-        if self._refresh_timer is None:
+    def on_refresh_wanted(self, message: RefreshWanted) -> None:
+        if message.now:
+            if self._refresh_timer is not None:
+                self._refresh_timer.stop()
+            self._start_refresh()
+        elif self._refresh_timer is None:
             self._refresh_timer = self.set_timer(DEBOUNCE_S, self._start_refresh)
 
     def _start_refresh(self) -> None:

@@ -29,7 +29,13 @@ class SnapshotReady(Message):
 
 
 class RefreshWanted(Message):
-    """The engine changed (an event) or a poll is due: take a new snapshot soon."""
+    """The engine changed (an event) or a poll is due: take a new snapshot soon,
+    or at once (``now``) when the engine has just been connected."""
+
+    def __init__(self, now: bool = False) -> None:
+        super().__init__()
+        self.now = now
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RefreshWanted)
+        # a burst of events makes one refresh; an immediate one is never merged away
+        return isinstance(message, RefreshWanted) and not message.now
