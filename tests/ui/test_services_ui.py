@@ -158,3 +158,32 @@ async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait
         await pilot.pause()
         assert key in app.services._rows
         assert table.get_row(stack_key)[0].plain.startswith("▼ ")
+
+
+async def test_hostile_labels_render_as_plain_text(container_factory, wait_until):
+    name = container_factory(
+        "ui-hostile",
+        "--label",
+        "com.docker.compose.project=evil\x1b]52;c;aGVsbG8=\x07\x1b[2Jproj",
+        "--label",
+        "com.docker.compose.service=svc\x1b]0;pwned\x07",
+    )
+    app = MltuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+
+        def hostile_row():
+            return next(
+                (k for k, r in app.services._rows.items() if r.cells[0].startswith("evil")), None
+            )
+
+        await wait_until(pilot, hostile_row, what="the hostile project's row")
+        key = hostile_row()
+        table = app.services.table
+        table.move_cursor(row=table.get_row_index(key))  # on screen, and in the detail panel
+        await pilot.pause(0.3)
+        shown = app.export_screenshot()
+        assert "evil␛]52;c;aGVsbG8=␇␛[2Jproj" in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert app.services._rows[key].cells[0] == "evil␛]52;c;aGVsbG8=␇␛[2Jproj"
+        # the container itself is listed under that project's service
+        assert any(r.cells[0] == name for r in app.services._rows.values())
