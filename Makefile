@@ -33,8 +33,8 @@ test-unit: install
 	$(BIN)/pytest -q tests/unit
 
 lint: install
-	$(BIN)/ruff check src tests bench tools
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools stacks
+	$(BIN)/ruff format --check src tests bench stacks
 	$(BIN)/mypy
 
 format: install
