@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import struct
-import zlib
-from pathlib import Path
 
 import pytest
 import requests
-from helpers import docker, wait_for
+from helpers import docker, read_png_rgb, wait_for
 
 from mltui.core.baseimage import ensure_image
 from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
@@ -18,52 +15,6 @@ from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
 pytestmark = pytest.mark.engine
 
 TEST_IMAGES = DEMO_DIR / "test-images"
-
-
-def read_png_rgb(path: Path) -> list:
-    """A tiny PNG reader for the demo's own 8-bit RGB, non-interlaced images
-    (the test needs no imaging library)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        chunk = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, color = struct.unpack(">IIBB", chunk[:10])
-            assert (depth, color) == (8, 2), "demo images are 8-bit RGB"
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * 3
-    rows: list[bytearray] = []
-    prev = bytearray(stride)
-    for y in range(height):
-        ftype = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - 3] if i >= 3 else 0
-            b = prev[i]
-            c = prev[i - 3] if i >= 3 else 0
-            if ftype == 1:
-                line[i] = (line[i] + a) & 255
-            elif ftype == 2:
-                line[i] = (line[i] + b) & 255
-            elif ftype == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif ftype == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pred) & 255
-        rows.append(line)
-        prev = line
-    return [
-        [[rows[y][x * 3 + k] / 255.0 for k in range(3)] for x in range(width)]
-        for y in range(height)
-    ]
 
 
 @pytest.fixture(scope="module")

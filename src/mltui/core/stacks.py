@@ -25,3 +25,14 @@ DEMO_MODEL = Recipe(
     ),
     context=(("model", str(DEMO_DIR / "model")),),
 )
+
+
+# nginx from Debian, round-robin in front of the model replicas (see lb/nginx.conf).
+DEMO_LB = Recipe(
+    name="mltui-demo-lb",
+    packages=("nginx",),
+    cmd=("nginx", "-c", "/etc/mltui/nginx.conf", "-g", "daemon off;"),
+    dockerfile="COPY lb/nginx.conf /etc/mltui/nginx.conf\nEXPOSE 8501",
+    context=(("lb", str(DEMO_DIR / "lb")),),
+)
+DEMO_COMPOSE = DEMO_DIR / "compose.yml"

@@ -1,0 +1,130 @@
+"""The demo's model replicas behind the nginx balancer, deployed for real with
+swarm and with compose; all traffic goes to the balancer's 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+import requests
+from helpers import COMPOSE_V2, docker, free_port, read_png_rgb, run, wait_for
+
+from mltui.core.baseimage import ensure_image
+from mltui.core.engine import Engine
+from mltui.core.inventory import Inventory
+from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, DEMO_LB, DEMO_MODEL
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def demo_env(engine_info):
+    return {"MLTUI_DEMO_MODEL": ensure_image(DEMO_MODEL), "MLTUI_DEMO_LB": ensure_image(DEMO_LB)}
+
+
+def services_of(stack: str) -> dict:
+    engine = Engine()
+    try:
+        snap = Inventory(engine).snapshot()
+    finally:
+        engine.close()
+    return {s.name: s for st in snap.stacks if st.name == stack for s in st.services}
+
+
+def answering(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/v1/models/my_model", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def replicas_seen(url: str, tries: int = 24) -> set[str]:
+    seen = set()
+    for _ in range(tries):
+        answer = requests.get(f"{url}/v1/models/my_model", timeout=5)
+        assert answer.status_code == 200
+        seen.add(answer.headers["X-Replica"])
+    return seen
+
+
+def wait_ready(stack: str, url: str) -> None:
+    def ready():
+        svcs = services_of(stack)
+        model, lb = svcs.get("model"), svcs.get("lb")
+        return model and lb and model.running == 4 and lb.running == 1 and answering(url)
+
+    wait_for(f"{stack}: 4/4 model replicas and the balancer answering", ready, timeout=120)
+
+
+def predict_digits(url: str, per_class: int = 2) -> float:
+    hits = total = 0
+    for cls in range(10):
+        for path in sorted((DEMO_DIR / "test-images" / str(cls)).glob("*.png"))[:per_class]:
+            body = json.dumps({"instances": [read_png_rgb(path)]})
+            answer = requests.post(f"{url}/v1/models/my_model:predict", data=body, timeout=60)
+            assert answer.status_code == 200, answer.text
+            probs = answer.json()["predictions"][0]
+            hits += max(range(10), key=probs.__getitem__) == cls
+            total += 1
+    return hits / total
+
+
+def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, run_id):
+    stack = f"{run_id}demo"
+    port = free_port()
+    env = {**demo_env, "MLTUI_DEMO_PORT": str(port)}
+    url = f"http://127.0.0.1:{port}"
+    docker("stack", "deploy", "--resolve-image", "never", "-c", str(DEMO_COMPOSE), stack, env=env)
+    try:
+        wait_ready(stack, url)
+        assert len(replicas_seen(url)) > 1, "the balancer sent every request to one replica"
+        assert predict_digits(url) >= 0.9
+
+        # kill one replica: swarm replaces it (new container, new address), routing goes on
+        model = services_of(stack)["model"]
+        victim = model.replicas[0].container_id
+        docker("rm", "-f", victim)
+        failures = 0
+        for _ in range(20):
+            try:
+                if requests.get(f"{url}/v1/models/my_model", timeout=5).status_code != 200:
+                    failures += 1
+            except requests.RequestException:
+                failures += 1
+        assert failures == 0
+        wait_ready(stack, url)
+        replaced = services_of(stack)["model"]
+        assert victim not in {r.container_id for r in replaced.replicas}
+        fresh = {r.container_id[:12] for r in replaced.replicas} - {
+            r.container_id[:12] for r in model.replicas
+        }
+        assert fresh, "no new replica after the kill"
+        wait_for(
+            "the new replica to get traffic",
+            lambda: fresh & replicas_seen(url, 12),
+            timeout=30,
+            interval=1,
+        )
+    finally:
+        docker("stack", "rm", stack, check=False)
+
+
+def test_compose_up_runs_the_same_file(demo_env, run_id):
+    project = f"{run_id}democ"
+    port = free_port()
+    env = {**demo_env, "MLTUI_DEMO_PORT": str(port)}
+    url = f"http://127.0.0.1:{port}"
+    run([COMPOSE_V2, "-p", project, "-f", str(DEMO_COMPOSE), "up", "-d"], env=env)
+    try:
+        wait_ready(project, url)
+        assert services_of(project)["model"].kind == "compose"
+        assert len(replicas_seen(url)) > 1
+    finally:
+        subprocess.run(
+            [COMPOSE_V2, "-p", project, "-f", str(DEMO_COMPOSE), "down", "-t", "1"],
+            env={**os.environ, **env},
+            capture_output=True,
+            check=False,
+        )
