@@ -18,9 +18,10 @@ install: $(BIN)/mltui
 engine:
 	tools/engine-up
 
-# Opens mltui on the local engine.
+# Builds the offline demo's images if missing, deploys it, waits until it is
+# ready, then opens mltui on it. `mltui demo down` removes it.
 demo: install engine
-	$(BIN)/mltui
+	$(BIN)/mltui demo up
 
 run: install
 	$(BIN)/mltui

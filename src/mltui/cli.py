@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from . import __version__
@@ -27,6 +28,42 @@ def _parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("ps", help="list stacks, services and replicas")
     ps.add_argument("--json", action="store_true", help="print JSON for scripts")
     ps.add_argument("--services", action="store_true", help="services only, no replica rows")
+    demo = sub.add_parser(
+        "demo", help="the offline demo stack: notebook, 4 model replicas, load balancer"
+    )
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("up", "build the images if missing, deploy, wait until ready, open mltui"),
+        ("down", "remove the demo stack"),
+    ):
+        p = demo_sub.add_parser(action, help=text)
+        p.add_argument(
+            "--name", default="mltui-demo", help="stack/project name (default: mltui-demo)"
+        )
+        p.add_argument(
+            "--compose",
+            action="store_true",
+            help="use Compose even when the engine is a swarm manager",
+        )
+        if action == "up":
+            p.add_argument(
+                "--detach", action="store_true", help="deploy and return, for scripts and tests"
+            )
+            p.add_argument(
+                "--port",
+                type=int,
+                default=8501,
+                help="host port of the model server (default 8501)",
+            )
+            p.add_argument(
+                "--notebook-port",
+                type=int,
+                default=8888,
+                help="host port of the notebook (default 8888)",
+            )
+            p.add_argument(
+                "--timeout", type=float, default=300.0, help="seconds to wait for readiness"
+            )
     return parser
 
 
@@ -99,10 +136,95 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .core.engine import EngineUnavailable
+    from .core.inventory import Inventory
+    from .core.stacks import DemoError, DemoPlan, demo_images, deploy_demo, remove_demo, wait_demo
+
+    engine = _engine(args.host)
+    try:
+        info = engine.info()
+    except EngineUnavailable as exc:
+        print(f"mltui: {exc.message}", file=sys.stderr)
+        return 2
+    swarm = info.swarm == "active" and info.swarm_manager and not args.compose
+    plan = DemoPlan(
+        name=args.name,
+        mode="swarm" if swarm else "compose",
+        port=getattr(args, "port", 8501),
+        notebook_port=getattr(args, "notebook_port", 8888),
+    )
+    tty = sys.stderr.isatty()
+
+    def say(line: str) -> None:
+        print(f"demo: {line}", file=sys.stderr, flush=True)
+
+    if args.demo_command == "down":
+        try:
+            remove_demo(plan)
+        except DemoError as exc:
+            print(f"mltui: {exc}", file=sys.stderr)
+            return 1
+        say(f"removed {plan.name} ({plan.mode})")
+        return 0
+
+    started = time.monotonic()
+    try:
+        images = demo_images(say)
+    except DemoError as exc:
+        print(f"mltui: {exc}", file=sys.stderr)
+        return 1
+    say(
+        f"images ready in {time.monotonic() - started:.0f}s; deploying {plan.name} with {plan.mode}"
+    )
+    deployed = time.monotonic()
+    last = [""]
+
+    def progress(state: dict[str, tuple[int, int]]) -> None:
+        line = "waiting: " + ", ".join(
+            f"{name} {have}/{want}" for name, (have, want) in state.items()
+        )
+        if line != last[0]:
+            last[0] = line
+            print(
+                ("\r" if tty else "") + f"demo: {line}",
+                end="" if tty else "\n",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        deploy_demo(plan, images)
+        wait_demo(plan, Inventory(engine), progress, timeout=args.timeout)
+    except (DemoError, EngineUnavailable) as exc:
+        if tty:
+            print(file=sys.stderr)
+        message = exc.message if isinstance(exc, EngineUnavailable) else str(exc)
+        print(f"mltui: {message}", file=sys.stderr)
+        say("removing what was deployed, so nothing is left half up")
+        try:
+            remove_demo(plan, images)
+        except DemoError as again:
+            print(f"mltui: {again}", file=sys.stderr)
+        return 1
+    finally:
+        engine.close()
+    if tty:
+        print(file=sys.stderr)
+    say(
+        f"ready in {time.monotonic() - deployed:.0f}s: model server {plan.url}, notebook port {plan.notebook_port}"
+    )
+    if args.detach:
+        return 0
+    return cmd_tui(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "ps":
         return cmd_ps(args)
+    if args.command == "demo":
+        return cmd_demo(args)
     return cmd_tui(args)
 
 

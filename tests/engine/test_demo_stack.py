@@ -11,17 +11,16 @@ import pytest
 import requests
 from helpers import COMPOSE_V2, docker, free_port, read_png_rgb, run, wait_for
 
-from mltui.core.baseimage import ensure_image
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
-from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, DEMO_LB, DEMO_MODEL
+from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, demo_images
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.fixture(scope="module")
 def demo_env(engine_info):
-    return {"MLTUI_DEMO_MODEL": ensure_image(DEMO_MODEL), "MLTUI_DEMO_LB": ensure_image(DEMO_LB)}
+    return demo_images(lambda _line: None)
 
 
 def services_of(stack: str) -> dict:
@@ -74,7 +73,7 @@ def predict_digits(url: str, per_class: int = 2) -> float:
 def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, run_id):
     stack = f"{run_id}demo"
     port = free_port()
-    env = {**demo_env, "MLTUI_DEMO_PORT": str(port)}
+    env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}
     url = f"http://127.0.0.1:{port}"
     docker("stack", "deploy", "--resolve-image", "never", "-c", str(DEMO_COMPOSE), stack, env=env)
     try:
@@ -114,7 +113,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
 def test_compose_up_runs_the_same_file(demo_env, run_id):
     project = f"{run_id}democ"
     port = free_port()
-    env = {**demo_env, "MLTUI_DEMO_PORT": str(port)}
+    env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}
     url = f"http://127.0.0.1:{port}"
     run([COMPOSE_V2, "-p", project, "-f", str(DEMO_COMPOSE), "up", "-d"], env=env)
     try:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .baseimage import Recipe
+from .baseimage import BuildError, Recipe, ensure_image, image_exists
+from .inventory import Inventory, Snapshot
 
 STACKS_DIR = Path(__file__).resolve().parents[3] / "stacks"
 DEMO_DIR = STACKS_DIR / "demo"
@@ -35,4 +42,167 @@ DEMO_LB = Recipe(
     dockerfile="COPY lb/nginx.conf /etc/mltui/nginx.conf\nEXPOSE 8501",
     context=(("lb", str(DEMO_DIR / "lb")),),
 )
+# Jupyter Notebook 6 from Debian, token auth (a new random token each start).
+DEMO_NOTEBOOK = Recipe(
+    name="mltui-demo-notebook",
+    packages=("python3", "jupyter-notebook", "python3-numpy", "python3-requests", "python3-pil"),
+    cmd=(
+        "jupyter-notebook",
+        "--ip=0.0.0.0",
+        "--port=8888",
+        "--no-browser",
+        "--allow-root",
+        "--notebook-dir=/work",
+    ),
+    dockerfile="RUN mkdir -p /work\nWORKDIR /work\nEXPOSE 8888",
+)
 DEMO_COMPOSE = DEMO_DIR / "compose.yml"
+
+
+# -- the demo's life cycle: build, deploy, wait, remove ------------------------------
+DEMO_SERVICES = {"model": 4, "lb": 1, "notebook": 1}
+
+
+class DemoError(Exception):
+    """A demo step failed; the message names the step and the reason."""
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    name: str = "mltui-demo"
+    mode: str = "swarm"  # swarm | compose
+    port: int = 8501
+    notebook_port: int = 8888
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def demo_images(log: Callable[[str], None]) -> dict[str, str]:
+    """Build (or find by tag) the demo's images; the environment compose.yml reads."""
+    env = {}
+    for var, recipe in (
+        ("MLTUI_DEMO_MODEL", DEMO_MODEL),
+        ("MLTUI_DEMO_LB", DEMO_LB),
+        ("MLTUI_DEMO_NOTEBOOK", DEMO_NOTEBOOK),
+    ):
+        cached = image_exists(recipe.tag)
+        log(f"image {recipe.tag}: {'cached' if cached else 'building'}")
+        try:
+            env[var] = ensure_image(recipe, log)
+        except BuildError as exc:
+            raise DemoError(f"building {recipe.name} failed: {exc}") from None
+    return env
+
+
+def compose_command() -> list[str]:
+    """`docker compose` (v2+) where the plugin exists, else `docker-compose`.
+    Compose v1 needs --compatibility to honour deploy.replicas."""
+    probe = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode == 0:
+        return ["docker", "compose"]
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        raise DemoError("no Compose found: install the docker compose plugin or docker-compose")
+    version = subprocess.run(
+        [binary, "version", "--short"], capture_output=True, text=True, check=False
+    ).stdout
+    return [binary, "--compatibility"] if version.strip().startswith("1.") else [binary]
+
+
+def _run_step(step: str, cmd: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-8:])
+        raise DemoError(f"{step} failed (exit {result.returncode}):\n{tail}")
+
+
+def demo_env(plan: DemoPlan, images: dict[str, str]) -> dict[str, str]:
+    return {
+        **images,
+        "MLTUI_DEMO_PORT": str(plan.port),
+        "MLTUI_DEMO_NOTEBOOK_PORT": str(plan.notebook_port),
+    }
+
+
+def deploy_demo(plan: DemoPlan, images: dict[str, str]) -> None:
+    env = demo_env(plan, images)
+    if plan.mode == "swarm":
+        cmd = [
+            "docker",
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            "-c",
+            str(DEMO_COMPOSE),
+            plan.name,
+        ]
+    else:
+        cmd = [*compose_command(), "-p", plan.name, "-f", str(DEMO_COMPOSE), "up", "-d"]
+    _run_step(f"deploying {plan.name} with {plan.mode}", cmd, env)
+
+
+def remove_demo(plan: DemoPlan, images: dict[str, str] | None = None) -> None:
+    env = demo_env(
+        plan, images or {"MLTUI_DEMO_MODEL": "-", "MLTUI_DEMO_LB": "-", "MLTUI_DEMO_NOTEBOOK": "-"}
+    )
+    if plan.mode == "swarm":
+        cmd = ["docker", "stack", "rm", plan.name]
+    else:
+        cmd = [*compose_command(), "-p", plan.name, "-f", str(DEMO_COMPOSE), "down", "-t", "2"]
+    _run_step(f"removing {plan.name}", cmd, env)
+
+
+def demo_progress(snapshot: Snapshot, plan: DemoPlan) -> dict[str, tuple[int, int]]:
+    """running/desired of each demo service in a snapshot."""
+    found = {
+        svc.name: (svc.running, svc.desired)
+        for stack in snapshot.stacks
+        if stack.name == plan.name
+        for svc in stack.services
+    }
+    return {name: found.get(name, (0, want)) for name, want in DEMO_SERVICES.items()}
+
+
+def model_answers(plan: DemoPlan) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{plan.url}/v1/models/my_model", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_demo(
+    plan: DemoPlan,
+    inventory: Inventory,
+    report: Callable[[dict[str, tuple[int, int]]], None],
+    timeout: float = 180.0,
+) -> None:
+    """Until every replica runs and the balancer answers; DemoError on time-out."""
+    deadline = time.monotonic() + timeout
+    progress: dict[str, tuple[int, int]] = {}
+    while time.monotonic() < deadline:
+        progress = demo_progress(inventory.snapshot(), plan)
+        report(progress)
+        if all(have >= want for have, want in progress.values()) and model_answers(plan):
+            return
+        time.sleep(0.5)
+    waiting = (
+        ", ".join(f"{n} {h}/{w}" for n, (h, w) in progress.items() if h < w)
+        or "the balancer's answer"
+    )
+    raise DemoError(
+        f"waiting for {plan.name} timed out after {timeout:.0f}s: still waiting for {waiting}"
+    )

@@ -1,0 +1,98 @@
+"""`mltui demo up/down` end to end on the real engine (images cached by the other demo tests)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+from helpers import free_port, wait_for
+
+pytestmark = pytest.mark.engine
+
+
+def mltui(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mltui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def demo_services(name: str) -> dict:
+    data = json.loads(mltui("ps", "--json").stdout)
+    return {s["name"]: s for st in data["stacks"] if st["name"] == name for s in st["services"]}
+
+
+def test_demo_up_detach_and_down(swarm, run_id):
+    name, port, nb_port = f"{run_id}cli", free_port(), free_port()
+    up = mltui(
+        "demo",
+        "up",
+        "--detach",
+        "--name",
+        name,
+        "--port",
+        str(port),
+        "--notebook-port",
+        str(nb_port),
+    )
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "ready in" in up.stderr and f"http://127.0.0.1:{port}" in up.stderr
+        svcs = demo_services(name)
+        assert {k: (v["running"], v["desired"]) for k, v in svcs.items()} == {
+            "model": (4, 4),
+            "lb": (1, 1),
+            "notebook": (1, 1),
+        }
+        assert (
+            requests.get(f"http://127.0.0.1:{port}/v1/models/my_model", timeout=5).status_code
+            == 200
+        )
+        # the notebook server answers on its host port (its API root needs no token)
+        wait_for(
+            "the notebook",
+            lambda: requests.get(f"http://127.0.0.1:{nb_port}/api", timeout=2).status_code == 200,
+            timeout=60,
+        )
+    finally:
+        down = mltui("demo", "down", "--name", name)
+    assert down.returncode == 0, down.stderr
+    wait_for("the stack to be gone", lambda: not demo_services(name), timeout=60)
+
+
+def test_demo_up_that_cannot_get_ready_removes_itself(swarm, run_id):
+    name = f"{run_id}bad"
+    # the balancer's host port is taken: its task can never start
+    blocker = socket.socket()
+    blocker.bind(("0.0.0.0", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    try:
+        up = mltui(
+            "demo",
+            "up",
+            "--detach",
+            "--name",
+            name,
+            "--port",
+            str(port),
+            "--notebook-port",
+            str(free_port()),
+            "--timeout",
+            "20",
+        )
+    finally:
+        blocker.close()
+    assert up.returncode == 1
+    assert f"waiting for {name} timed out" in up.stderr
+    assert "lb 0/1" in up.stderr
+    assert "removing what was deployed" in up.stderr
+    assert "Traceback" not in up.stderr
+    wait_for("the half-deployed stack to be gone", lambda: not demo_services(name), timeout=60)
