@@ -13,7 +13,14 @@ from pathlib import Path
 from .baseimage import BuildError, Recipe, ensure_image, image_exists
 from .inventory import Inventory, Snapshot
 
-STACKS_DIR = Path(__file__).resolve().parents[3] / "stacks"
+
+def _stacks_dir() -> Path:
+    """stacks/ inside the installed package (wheels), else the repository's (editable installs)."""
+    packaged = Path(__file__).resolve().parents[1] / "stacks"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "stacks"
+
+
+STACKS_DIR = _stacks_dir()
 DEMO_DIR = STACKS_DIR / "demo"
 
 # The demo's model server: trained on scikit-learn's bundled digits while the
