@@ -29,21 +29,24 @@ def demo_services(name: str) -> dict:
     return {s["name"]: s for st in data["stacks"] if st["name"] == name for s in st["services"]}
 
 
-def test_demo_up_detach_and_down(swarm, run_id):
-    name, port, nb_port = f"{run_id}cli", free_port(), free_port()
-    up = mltui(
-        "demo",
-        "up",
+@pytest.mark.parametrize("mode", ["swarm", "compose"])
+def test_demo_up_detach_and_down(swarm, run_id, mode):
+    name, port, nb_port = f"{run_id}cli{mode[0]}", free_port(), free_port()
+    flags = ["--compose"] if mode == "compose" else []
+    args = [
         "--detach",
+        *flags,
         "--name",
         name,
         "--port",
         str(port),
         "--notebook-port",
         str(nb_port),
-    )
+    ]
+    up = mltui("demo", "up", *args)
     try:
         assert up.returncode == 0, up.stderr
+        assert f"deploying {name} with {mode}" in up.stderr
         assert "ready in" in up.stderr and f"http://127.0.0.1:{port}" in up.stderr
         svcs = demo_services(name)
         assert {k: (v["running"], v["desired"]) for k, v in svcs.items()} == {
@@ -62,7 +65,7 @@ def test_demo_up_detach_and_down(swarm, run_id):
             timeout=60,
         )
     finally:
-        down = mltui("demo", "down", "--name", name)
+        down = mltui("demo", "down", *flags, "--name", name)
     assert down.returncode == 0, down.stderr
     wait_for("the stack to be gone", lambda: not demo_services(name), timeout=60)
 
