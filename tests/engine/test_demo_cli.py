@@ -29,21 +29,18 @@ def demo_services(name: str) -> dict:
     return {s["name"]: s for st in data["stacks"] if st["name"] == name for s in st["services"]}
 
 
+def demo_up(
+    name: str, port: int, notebook_port: int, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    ports = ["--port", str(port), "--notebook-port", str(notebook_port)]
+    return mltui("demo", "up", "--detach", "--name", name, *ports, *extra)
+
+
 @pytest.mark.parametrize("mode", ["swarm", "compose"])
 def test_demo_up_detach_and_down(swarm, run_id, mode):
     name, port, nb_port = f"{run_id}cli{mode[0]}", free_port(), free_port()
     flags = ["--compose"] if mode == "compose" else []
-    args = [
-        "--detach",
-        *flags,
-        "--name",
-        name,
-        "--port",
-        str(port),
-        "--notebook-port",
-        str(nb_port),
-    ]
-    up = mltui("demo", "up", *args)
+    up = demo_up(name, port, nb_port, *flags)
     try:
         assert up.returncode == 0, up.stderr
         assert f"deploying {name} with {mode}" in up.stderr
@@ -78,19 +75,7 @@ def test_demo_up_that_cannot_get_ready_removes_itself(swarm, run_id):
     blocker.listen(1)
     port = blocker.getsockname()[1]
     try:
-        up = mltui(
-            "demo",
-            "up",
-            "--detach",
-            "--name",
-            name,
-            "--port",
-            str(port),
-            "--notebook-port",
-            str(free_port()),
-            "--timeout",
-            "20",
-        )
+        up = demo_up(name, port, free_port(), "--timeout", "20")
     finally:
         blocker.close()
     assert up.returncode == 1
