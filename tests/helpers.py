@@ -77,6 +77,17 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    """The HTTP status of GET ``url``, or None while nothing answers (refused, reset by a
+    port proxy whose container is not listening yet, timeout)."""
+    import requests
+
+    try:
+        return requests.get(url, timeout=timeout).status_code
+    except requests.RequestException:
+        return None
+
+
 def have(binary: str) -> bool:
     return shutil.which(binary) is not None or Path(binary).exists()
 

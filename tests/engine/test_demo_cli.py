@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import requests
-from helpers import free_port, wait_for
+from helpers import free_port, http_status, wait_for
 
 pytestmark = pytest.mark.engine
 
@@ -58,7 +58,7 @@ def test_demo_up_detach_and_down(swarm, run_id, mode):
         # the notebook server answers on its host port (its API root needs no token)
         wait_for(
             "the notebook",
-            lambda: requests.get(f"http://127.0.0.1:{nb_port}/api", timeout=2).status_code == 200,
+            lambda: http_status(f"http://127.0.0.1:{nb_port}/api") == 200,
             timeout=60,
         )
     finally:

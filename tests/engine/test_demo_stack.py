@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 import requests
-from helpers import COMPOSE_V2, docker, free_port, read_png_rgb, run, wait_for
+from helpers import COMPOSE_V2, docker, free_port, http_status, read_png_rgb, run, wait_for
 
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
@@ -33,10 +33,7 @@ def services_of(stack: str) -> dict:
 
 
 def answering(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/v1/models/my_model", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+    return http_status(f"{url}/v1/models/my_model") == 200
 
 
 def replicas_seen(url: str, tries: int = 24) -> set[str]:
