@@ -88,6 +88,28 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def tcp_listeners(port: int) -> set[str]:
+    """Addresses that listen on TCP ``port`` in this network namespace, read from
+    /proc/net/tcp{,6} (no traffic): {"127.0.0.1"}, {"0.0.0.0", "::"}, ..."""
+    import ipaddress
+
+    found = set()
+    for name, width in (("tcp", 4), ("tcp6", 16)):
+        path = Path("/proc/net") / name
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            addr, _, hexport = fields[1].partition(":")
+            if fields[3] != "0A" or int(hexport, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(addr)
+            # the kernel prints each 32-bit word in host (little-endian) order
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+            found.add(str(ipaddress.ip_address(raw)))
+    return found
+
+
 def have(binary: str) -> bool:
     return shutil.which(binary) is not None or Path(binary).exists()
 

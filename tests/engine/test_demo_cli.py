@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import requests
-from helpers import free_port, http_status, wait_for
+from helpers import free_port, http_status, tcp_listeners, wait_for
 
 pytestmark = pytest.mark.engine
 
@@ -60,6 +60,12 @@ def test_demo_up_detach_and_down(swarm, run_id, mode):
             "the notebook",
             lambda: http_status(f"http://127.0.0.1:{nb_port}/api") == 200,
             timeout=60,
+        )
+        # ... and on no other address of this machine
+        assert tcp_listeners(nb_port) == {"127.0.0.1"}
+        notebook = svcs["notebook"]["ports"]
+        assert notebook == (
+            ["host network"] if mode == "swarm" else [f"127.0.0.1:{nb_port}->8888/tcp"]
         )
     finally:
         down = mltui("demo", "down", *flags, "--name", name)

@@ -13,7 +13,7 @@ from helpers import COMPOSE_V2, docker, free_port, http_status, read_png_rgb, ru
 
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
-from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, demo_images
+from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, DEMO_STACK, demo_images
 
 pytestmark = pytest.mark.engine
 
@@ -72,7 +72,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
     port = free_port()
     env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}
     url = f"http://127.0.0.1:{port}"
-    docker("stack", "deploy", "--resolve-image", "never", "-c", str(DEMO_COMPOSE), stack, env=env)
+    docker("stack", "deploy", "--resolve-image", "never", "-c", str(DEMO_STACK), stack, env=env)
     try:
         wait_ready(stack, url)
         assert len(replicas_seen(url)) > 1, "the balancer sent every request to one replica"
@@ -107,7 +107,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
         docker("stack", "rm", stack, check=False)
 
 
-def test_compose_up_runs_the_same_file(demo_env, run_id):
+def test_compose_up_runs_the_compose_file(demo_env, run_id):
     project = f"{run_id}democ"
     port = free_port()
     env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}

@@ -3,6 +3,7 @@ docker CLIs (client side: nothing is pulled) and by their content."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -27,12 +28,16 @@ def compose_config(path) -> dict:
     return yaml.safe_load(out)
 
 
-def stack_config(path) -> dict:
+def stack_config(path, env: dict[str, str] | None = None) -> dict:
     """What `docker stack deploy` would read. Clients before 20.10's successors lack
     `docker stack config`: there the file is checked by a real deploy with
     --resolve-image never (nothing is pulled), removed at once."""
     result = subprocess.run(
-        ["docker", "stack", "config", "-c", str(path)], capture_output=True, text=True, check=False
+        ["docker", "stack", "config", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
     if result.returncode == 0:
         return yaml.safe_load(result.stdout)
@@ -43,6 +48,7 @@ def stack_config(path) -> dict:
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     subprocess.run(["docker", "stack", "rm", name], capture_output=True, check=False)
     assert deploy.returncode == 0, deploy.stderr
@@ -91,3 +97,20 @@ def test_gpu_stack_for_compose_and_for_swarm():
     for svc in swarm.values():
         (res,) = svc["deploy"]["resources"]["reservations"]["generic_resources"]
         assert res["discrete_resource_spec"] == {"kind": "NVIDIA-GPU", "value": 1}
+
+
+def test_demo_stack_files_differ_only_in_how_the_notebook_is_published():
+    """compose.yml (Compose) and stack.yml (swarm) must not drift apart."""
+    demo = STACKS_DIR / "demo"
+    compose = yaml.safe_load((demo / "compose.yml").read_text())["services"]
+    stack = yaml.safe_load((demo / "stack.yml").read_text())["services"]
+    assert set(compose) == set(stack) == {"model", "lb", "notebook"}
+    assert compose["model"] == stack["model"] and compose["lb"] == stack["lb"]
+    assert compose["notebook"]["image"] == stack["notebook"]["image"]
+    assert compose["notebook"]["ports"] == ["127.0.0.1:${MLTUI_DEMO_NOTEBOOK_PORT:-8888}:8888"]
+    assert "ports" not in stack["notebook"] and stack["notebook"]["networks"] == ["hostnet"]
+    assert "--ip=127.0.0.1" in stack["notebook"]["command"]
+    # and the real parsers accept them
+    assert set(compose_config(demo / "compose.yml")["services"]) == set(compose)
+    images = {f"MLTUI_DEMO_{k}": f"mltui-demo-{k.lower()}:x" for k in ("MODEL", "LB", "NOTEBOOK")}
+    assert set(stack_config(demo / "stack.yml", images)["services"]) == set(stack)

@@ -189,6 +189,13 @@ def test_ports_formatting_and_bad_shapes():
     assert container_ports(entry) == ("8080->80/tcp", "127.0.0.1:8888->8888/tcp")
 
 
+def test_a_container_in_the_host_network_says_so_instead_of_no_ports():
+    host = {"Ports": [], "HostConfig": {"NetworkMode": "host"}}
+    assert container_ports(host) == ("host network",)
+    assert container_ports({"Ports": [], "HostConfig": {"NetworkMode": "bridge"}}) == ()
+    assert container_ports({"Ports": [], "HostConfig": "host"}) == ()
+
+
 def test_garbage_engine_json_never_crashes():
     containers = [
         {"Id": "a" * 64},  # no names, no labels, no state

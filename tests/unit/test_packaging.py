@@ -31,6 +31,7 @@ def test_wheel_holds_the_demo_stack(tmp_path):
         "mltui/cli.py",
         "mltui/ui/mltui.tcss",
         "mltui/stacks/demo/compose.yml",
+        "mltui/stacks/demo/stack.yml",
         "mltui/stacks/demo/model/server.py",
         "mltui/stacks/demo/model/train.py",
         "mltui/stacks/demo/lb/nginx.conf",

@@ -340,6 +340,8 @@ def container_ports(entry: Mapping[str, Any]) -> tuple[str, ...]:
         if text not in seen:
             seen.add(text)
             out.append(text)
+    if not out and _obj(entry.get("HostConfig")).get("NetworkMode") == "host":
+        return ("host network",)  # every port it listens on is the host's own
     return tuple(out)
 
 

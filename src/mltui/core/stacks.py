@@ -63,7 +63,8 @@ DEMO_NOTEBOOK = Recipe(
     ),
     dockerfile="RUN mkdir -p /work\nWORKDIR /work\nEXPOSE 8888",
 )
-DEMO_COMPOSE = DEMO_DIR / "compose.yml"
+DEMO_COMPOSE = DEMO_DIR / "compose.yml"  # docker compose up
+DEMO_STACK = DEMO_DIR / "stack.yml"  # docker stack deploy: the notebook in the host's network
 
 
 # -- the demo's life cycle: build, deploy, wait, remove ------------------------------
@@ -87,7 +88,7 @@ class DemoPlan:
 
 
 def demo_images(log: Callable[[str], None]) -> dict[str, str]:
-    """Build (or find by tag) the demo's images; the environment compose.yml reads."""
+    """Build (or find by tag) the demo's images; the environment the stack files read."""
     env = {}
     for var, recipe in (
         ("MLTUI_DEMO_MODEL", DEMO_MODEL),
@@ -152,7 +153,7 @@ def deploy_demo(plan: DemoPlan, images: dict[str, str]) -> None:
             "--resolve-image",
             "never",
             "-c",
-            str(DEMO_COMPOSE),
+            str(DEMO_STACK),
             plan.name,
         ]
     else:
