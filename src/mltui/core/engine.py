@@ -294,6 +294,87 @@ class Engine:
         stream = self._call("events", lambda api: api.events(**kwargs))
         return EventStream(self, stream, bounded=until is not None)
 
+    def open_logs(self, path: str, params: Mapping[str, Any], *, follow: bool) -> RawStream:
+        """Start ``GET path`` (``/containers/{id}/logs`` or ``/tasks/{id}/logs``) and
+        hand back the undecoded body: :mod:`mltui.core.logstream` decodes it in bulk."""
+
+        def go(api: Any) -> Any:
+            response = api._get(
+                api._url(path),
+                params=dict(params),
+                stream=True,
+                timeout=None if follow else self.timeout,
+            )
+            api._raise_for_status(response)
+            return response
+
+        return RawStream(self, self._call("logs", go))
+
+    def inspect_task(self, task_id: str) -> dict[str, Any]:
+        return dict(self._call("inspect_task", lambda api: api.inspect_task(task_id)))
+
+
+class RawStream:
+    """The raw bytes of a streaming response, read in large pieces.
+
+    Reads go to the socket's buffered file under http.client, so a read returns
+    whatever has arrived (up to ``size``) instead of one HTTP chunk at a time;
+    ``chunked`` says whether the body still carries the chunked framing.
+    ``close()`` from another thread ends a blocked read.
+    """
+
+    def __init__(self, engine: Engine, response: Any) -> None:
+        self._engine = engine
+        self._response = response
+        self.closed = False
+        self.content_type = str(response.headers.get("Content-Type", ""))
+        fp = getattr(response.raw, "_fp", None)  # http.client.HTTPResponse
+        raw = getattr(fp, "fp", None)
+        if raw is not None and hasattr(raw, "read1"):
+            self.chunked = bool(getattr(fp, "chunked", False))
+            length = getattr(fp, "length", None)
+            self._left: int | None = None if self.chunked else length
+            self._read = raw.read1
+        else:  # not http.client underneath: let urllib3 undo the chunking
+            self.chunked = False
+            self._left = None
+            self._read = response.raw.read1
+
+    def read(self, size: int = 1 << 18) -> bytes:
+        """Up to ``size`` bytes as soon as some are there; b"" at the end."""
+        import requests
+
+        if self._left is not None:
+            if self._left <= 0:
+                return b""
+            size = min(size, self._left)
+        try:
+            data = self._read(size)
+        except (OSError, ValueError, AttributeError, requests.RequestException) as exc:
+            if self.closed:
+                return b""
+            self._engine.reset()
+            raise EngineUnavailable(
+                unavailable_message(self._engine.target.base_url, exc)
+            ) from None
+        if self._left is not None:
+            self._left -= len(data)
+        return bytes(data)
+
+    def close(self) -> None:
+        import socket
+
+        self.closed = True
+        try:
+            sock = self._response.raw._fp.fp.raw._sock
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
+        try:
+            self._response.close()
+        except Exception:
+            pass
+
 
 class EventStream:
     """Iterates decoded engine events; ``close()`` from any thread ends the loop."""
