@@ -165,7 +165,10 @@ def test_follow_picks_up_the_replica_that_replaces_a_killed_one(talkers):
         def replacement_talks():
             session.update(sources_of(service_of(talkers)))
             chunk = session.take()
-            seen.extend((session.tag_of(t), line[31:]) for line, t in zip(chunk.lines, chunk.tags, strict=True))
+            seen.extend(
+                (session.tag_of(t), line[31:])
+                for line, t in zip(chunk.lines, chunk.tags, strict=True)
+            )
             new = [tag for tag, text in seen if tag.startswith(f"{service.name}.3#")]
             return new if len(new) >= LINES else None
 

@@ -14,12 +14,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
 from ..core.inventory import (
     Inventory,
+    Service,
     Snapshot,
     event_changes_engine,
     event_container_id,
     event_matters,
 )
 from .commands import ServiceCommands
+from .logs import LogScreen
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
 from .services import ServicesScreen
 
@@ -52,7 +54,8 @@ class MltuiApp(App[int]):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clock = clock
-        self.engine: Engine = (engine_factory or Engine)()
+        self.engine_factory: EngineFactory = engine_factory or Engine
+        self.engine: Engine = self.engine_factory()
         self.inventory = Inventory(self.engine, clock)
         # Connect while Textual starts: importing docker-py and the first round
         # trips overlap the app's own start-up instead of following it.
@@ -255,6 +258,10 @@ class MltuiApp(App[int]):
             )
             self.set_timer(2.0, self.watch_engine)
 
+    def open_logs(self, service: Service, replica: int | None = None) -> None:
+        """The logs screen for ``service`` (all replicas merged) or one replica slot."""
+        self.push_screen(LogScreen(self.engine_factory, service, replica))
+
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info
         self.services.show_engine(message.info)
@@ -265,4 +272,7 @@ class MltuiApp(App[int]):
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
         self.services.show_snapshot(message.snapshot)
+        for screen in self.screen_stack:
+            if isinstance(screen, LogScreen):
+                screen.update_snapshot(message.snapshot)
         self.snapshots_applied += 1

@@ -124,6 +124,7 @@ class ServicesScreen(Screen):
             "plus,equals_sign", "expand_all", "Unfold all", show=False, id="services.expand_all"
         ),
         Binding("g", "goto", "Go to service", id="services.goto"),
+        Binding("l", "logs", "Logs", id="services.logs"),
     ]
 
     def __init__(self) -> None:
@@ -388,6 +389,20 @@ class ServicesScreen(Screen):
     def action_expand_all(self) -> None:
         self.collapsed.clear()
         self._render_rows()
+
+    def action_logs(self) -> None:
+        """Logs of the service under the cursor (all replicas merged), or of the replica."""
+        svc = self._selected_service()
+        if svc is None:
+            self.notify("put the cursor on a service or a replica first", severity="warning")
+            return
+        key = self.cursor_key() or ""
+        slot = None
+        if key.startswith("rep:"):
+            rep = next((r for r in svc.replicas if f"rep:{r.key}" == key), None)
+            if rep is not None and len(svc.replicas) > 1:
+                slot = rep.slot
+        self.app.open_logs(svc, slot)  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.app.action_refresh()  # type: ignore[attr-defined]
