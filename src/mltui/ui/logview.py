@@ -67,9 +67,7 @@ class LogView(ScrollView, can_focus=True):
     def _passes(self, line: str, tag: int) -> bool:
         if self.only_replica is not None and tag >> 2 != self.only_replica:
             return False
-        if self.filter is not None and not self.filter.search(strip_sgr(line[TS_LEN + 1 :])):
-            return False
-        return True
+        return self.filter is None or bool(self.filter.search(strip_sgr(line[TS_LEN + 1 :])))
 
     @property
     def count(self) -> int:
