@@ -15,11 +15,12 @@ pytestmark = pytest.mark.engine
 
 SIZE = (160, 45)
 
-# 300 numbered lines, every 7th an ERROR, then one hostile line, then quiet
+# 300 numbered lines, every 7th an ERROR, a long line, one hostile line, then quiet
 SCRIPT = (
     "import sys\n"
     "for i in range(300):\n"
     "    print(('ERROR' if i % 7 == 0 else 'INFO') + ' line %d' % i)\n"
+    "print('long ' + 'x' * 400)\n"
     "print('\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x1b[31mred\\x1b[0m end')\n"
     "sys.stdout.flush()\n"
     "import time\n"
@@ -50,7 +51,7 @@ async def open_logs(app: MltuiApp, pilot, name: str, wait_until) -> LogScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), what="the logs screen")
     screen = app.screen
     assert isinstance(screen, LogScreen)
-    await wait_until(pilot, lambda: len(screen.buffer) >= 301, what="the lines")
+    await wait_until(pilot, lambda: len(screen.buffer) >= 302, what="the lines")
     return screen
 
 
@@ -116,7 +117,23 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
         # the filter cleared, back to the services screen
         await pilot.press("f", "ctrl+u", "enter")
         await pilot.pause(0.1)
-        assert view.count == 301
+        assert view.count == 302
+
+        # wrap: the long line takes several rows, nothing is cut
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        assert view.wrap and view.rows > view.count
+        rows = [r for r in screen_text(view) if r]
+        k = next(i for i, r in enumerate(rows) if "│ long x" in r)
+        # the line's first row, then indented rows of x up to the next line
+        follow_on = rows[k + 1 : k + 1 + (view.rows - view.count)]
+        assert all(r.startswith(" ") and set(r.strip()) == {"x"} for r in follow_on)
+        assert rows[k].count("x") + sum(r.count("x") for r in follow_on) == 400
+        assert all(len(r) <= SIZE[0] for r in rows)
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        assert view.rows == view.count
+
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, LogScreen)
@@ -134,5 +151,5 @@ async def test_merged_view_of_a_service_marks_a_replica_that_ended(container_fac
             lambda: any(line.endswith(f"── {name} ended ──") for line in screen.buffer.lines),
             what="the ended mark",
         )
-        assert len(screen.buffer) == 302
+        assert len(screen.buffer) == 303
         assert "○" in str(screen.query_one(LogBar).render())

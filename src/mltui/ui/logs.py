@@ -52,6 +52,7 @@ class LogScreen(Screen):
         Binding("f", "filter", "Filter", id="logs.filter"),
         Binding("r", "replica", "Replica", id="logs.replica"),
         Binding("t", "timestamps", "Timestamps", id="logs.timestamps"),
+        Binding("w", "wrap", "Wrap", id="logs.wrap"),
         Binding("T", "tail", "Tail", id="logs.tail"),
         Binding("S", "since", "Since", id="logs.since"),
         Binding("end,G", "follow", "Follow", id="logs.follow"),
@@ -174,6 +175,7 @@ class LogScreen(Screen):
             view.filter,
             view.only_replica,
             view.search,
+            view.wrap,
             view.count,
             len(self.buffer),
             self.buffer.dropped,
@@ -210,6 +212,8 @@ class LogScreen(Screen):
             text.append(f"· only {safe_text(self.names[view.only_replica], 30)} ", style="magenta")
         if view.search is not None:
             text.append(f"· search /{safe_text(view.search.pattern, 30)}/ ", style="cyan")
+        if view.wrap:
+            text.append("· wrap ", style="dim")
         shown = f"{view.count:,}" if view.filtered else f"{len(self.buffer):,}"
         text.append(f"· {shown} lines", style="dim")
         if self.buffer.dropped:
@@ -286,7 +290,11 @@ class LogScreen(Screen):
 
     def action_timestamps(self) -> None:
         self.view.timestamps = not self.view.timestamps
-        self.view.clear_cache()
+        self.view.rebuild()  # the prefix width changes, and with it the wrapping
+
+    def action_wrap(self) -> None:
+        self.view.set_wrap(not self.view.wrap)
+        self._show_bar()
 
     def action_tail(self) -> None:
         self.tail_choice = (self.tail_choice + 1) % len(TAILS)

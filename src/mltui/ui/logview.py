@@ -16,6 +16,8 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -58,6 +60,10 @@ class LogView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, Strip] = OrderedDict()
         self._tag_width = 0
         self._auto = False  # True while the view scrolls itself (following)
+        self.wrap = False
+        self._ends = array("q")  # wrap: cumulative rows up to each shown line
+        self._wrap_base = 0
+        self._wrap_width = 0
 
     # -- what is shown -------------------------------------------------------------
     @property
@@ -102,31 +108,92 @@ class LogView(ScrollView, can_focus=True):
         self._tag_width = max((len(n) for n in self.names), default=0)
         self._cache.clear()
         self._width = max((len(line) for line in self.buffer.lines), default=0) + 20
+        self._rewrap()
         self._resize()
         if self.following:
             self._stick()
         self.refresh()
 
+    # -- wrapping: each shown line takes one or more rows ----------------------------
+    @property
+    def prefix_width(self) -> int:
+        return (13 if self.timestamps else 0) + self._tag_width + 3
+
+    def _body_width(self) -> int:
+        return max(8, self.scrollable_content_region.width - self.prefix_width)
+
+    def _rows_of(self, line: str, width: int) -> int:
+        body = strip_sgr(line[TS_LEN + 1 :])
+        cells = len(body) if body.isascii() else cell_len(body)
+        return max(1, -(-cells // width))
+
+    def _rewrap(self) -> None:
+        """Row counts of every shown line (wrap on), from scratch."""
+        self._wrap_width = self._body_width()
+        self._ends = array("q")
+        self._wrap_base = 0
+        if not self.wrap:
+            return
+        self._extend_wrap(range(self.count))
+
+    def _extend_wrap(self, shown: range) -> None:
+        buf, width, ends = self.buffer, self._wrap_width, self._ends
+        total = ends[-1] if ends else self._wrap_base
+        for j in shown:
+            total += self._rows_of(buf.lines[self.absolute(j) - buf.first], width)
+            ends.append(total)
+
+    @property
+    def rows(self) -> int:
+        """Rows the shown lines take."""
+        if not self.wrap:
+            return self.count
+        return (self._ends[-1] - self._wrap_base) if self._ends else 0
+
+    def locate(self, row: int) -> tuple[int, int]:
+        """(shown line, row within it) of display row ``row``."""
+        if not self.wrap:
+            return row, 0
+        target = self._wrap_base + row
+        j = bisect.bisect_right(self._ends, target)
+        start = self._ends[j - 1] if j else self._wrap_base
+        return j, target - start
+
+    def first_row(self, j: int) -> int:
+        if not self.wrap:
+            return j
+        return (self._ends[j - 1] if j else self._wrap_base) - self._wrap_base
+
     def _stick(self) -> None:
         """Show the end (following); once the layout knows the view's size."""
 
         def go() -> None:
-            self._auto = True
-            try:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
-            finally:
-                self._auto = False
+            self._scroll_self(self.max_scroll_y)
 
         if self.size.height:
             go()
         self.call_after_refresh(go)
 
+    def _scroll_self(self, y: float) -> None:
+        self._auto = True
+        try:
+            self.scroll_to(y=max(0, y), animate=False, immediate=True, force=True)
+        finally:
+            self._auto = False
+
     def on_resize(self) -> None:
+        if self.wrap and self._body_width() != self._wrap_width:
+            self._cache.clear()
+            self._rewrap()
+            self._resize()
         if self.following:
             self._stick()
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self._width + self._tag_width + 16, self.count)
+        if self.wrap:
+            self.virtual_size = Size(self.scrollable_content_region.width, self.rows)
+        else:
+            self.virtual_size = Size(self._width + self._tag_width + 16, self.count)
 
     def appended(self, start: int, dropped: int) -> None:
         """Lines from absolute number ``start`` on are new; ``dropped`` old ones went."""
@@ -138,11 +205,13 @@ class LogView(ScrollView, can_focus=True):
         if tag_width != self._tag_width:
             self._tag_width = tag_width
             self._cache.clear()
-        gone_rows = 0
+            if self.wrap:
+                self._rewrap()
+        gone = 0  # shown lines that went
         if self._visible is not None:
             if dropped:
-                gone_rows = bisect.bisect_left(self._visible, buf.first)
-                del self._visible[:gone_rows]
+                gone = bisect.bisect_left(self._visible, buf.first)
+                del self._visible[:gone]
             before = len(self._visible)
             offset = start - buf.first
             for i, (line, tag) in enumerate(
@@ -152,23 +221,22 @@ class LogView(ScrollView, can_focus=True):
                     self._visible.append(i)
             added = len(self._visible) - before
         else:
-            gone_rows = dropped
+            gone = min(dropped, len(self._ends)) if self.wrap else dropped
             added = len(new_lines)
-        if gone_rows:
-            self._cache.clear()
+        gone_rows = gone
+        if self.wrap:
+            if gone:
+                gone_rows = self._ends[gone - 1] - self._wrap_base
+                self._wrap_base = self._ends[gone - 1]
+                del self._ends[:gone]
+            self._extend_wrap(range(len(self._ends), self.count))
         self._resize()
         if self.following:
             self._stick()
         else:
             self.new_while_paused += added
             if gone_rows:  # keep the same lines under the user's eyes
-                self._auto = True
-                try:
-                    self.scroll_to(
-                        y=max(0, self.scroll_y - gone_rows), animate=False, immediate=True
-                    )
-                finally:
-                    self._auto = False
+                self._scroll_self(self.scroll_y - gone_rows)
         self.refresh()
 
     def follow(self) -> None:
@@ -193,52 +261,70 @@ class LogView(ScrollView, can_focus=True):
         elif new < old:
             self.pause()
 
+    def set_wrap(self, wrap: bool) -> None:
+        self.wrap = wrap
+        self.rebuild()
+        if not self.following and self.match_line is not None:
+            j = self.row_of(self.match_line)
+            if j is not None:
+                self._scroll_self(self.first_row(j) - self.size.height // 2)
+
     # -- rendering -----------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
         width = self.scrollable_content_region.width
-        if row >= self.count:
+        j, sub = self.locate(scroll_y + y)
+        if j >= self.count:
             return Strip.blank(width, self.rich_style)
-        absolute = self.absolute(row)
-        strip = self._cache.get(absolute)
-        if strip is None:
-            strip = self._render(absolute)
-            self._cache[absolute] = strip
+        absolute = self.absolute(j)
+        strips = self._cache.get(absolute)
+        if strips is None:
+            strips = self._render(absolute)
+            self._cache[absolute] = strips
             if len(self._cache) > _CACHE:
                 self._cache.popitem(last=False)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        if sub >= len(strips):
+            return Strip.blank(width, self.rich_style)
+        if self.wrap:
+            scroll_x = 0
+        return strips[sub].crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
-    def _render(self, absolute: int) -> Strip:
+    def _render(self, absolute: int) -> list[Strip]:
         buf = self.buffer
         i = absolute - buf.first
         line, tag = buf.lines[i], buf.tags[i]
         index, stream = tag >> 2, tag & 3
         name = self.names[index] if index < len(self.names) else "?"
         body = line[TS_LEN + 1 :]
-        text = Text(no_wrap=True, end="")
+        console = self.app.console
+        prefix = Text(no_wrap=True, end="")
         if self.timestamps:
-            text.append(local_time(line[:TS_LEN]) + " ", style="dim")
-        text.append(name.ljust(self._tag_width), style=colour_of(index))
-        text.append(" │ ", style="dim" if stream != STDERR else "red")
+            prefix.append(local_time(line[:TS_LEN]) + " ", style="dim")
+        prefix.append(name.ljust(self._tag_width), style=colour_of(index))
+        prefix.append(" │ ", style="dim" if stream != STDERR else "red")
         if stream == NOTE:
-            text.append(body, style="italic dim")
+            text = Text(body, style="italic dim", no_wrap=True, end="")
         elif "\x1b" in body:
-            coloured = Text.from_ansi(body, no_wrap=True, end="")
-            for span in coloured.spans:  # never hide text (SGR 8 is removed earlier too)
+            text = Text.from_ansi(body, no_wrap=True, end="")
+            for span in text.spans:  # never hide text (SGR 8 is removed earlier too)
                 if isinstance(span.style, Style) and span.style.conceal:
-                    coloured.stylize(Style(conceal=False), span.start, span.end)
-            text.append_text(coloured)
+                    text.stylize(Style(conceal=False), span.start, span.end)
         else:
-            text.append(body)
+            text = Text(body, no_wrap=True, end="")
         if self.search is not None:
-            start = len(text) - len(strip_sgr(body)) if stream != NOTE else len(text) - len(body)
             style = "black on yellow" if absolute == self.match_line else "reverse"
-            for m in self.search.finditer(text.plain, start):
+            for m in self.search.finditer(text.plain):
                 if m.end() > m.start():
                     text.stylize(style, m.start(), m.end())
-        segments = list(text.render(self.app.console))
-        return Strip([s for s in segments if s.text != "\n"] or [Segment("")])
+        head = _strip(prefix, console)
+        rest = _strip(text, console)
+        if not self.wrap:
+            return [Strip.join([head, rest])]
+        width = self._wrap_width
+        cuts = [*range(width, rest.cell_length, width), rest.cell_length]
+        pieces = rest.divide(cuts) if rest.cell_length > width else [rest]
+        indent = Strip.blank(head.cell_length)
+        return [Strip.join([head if k == 0 else indent, p]) for k, p in enumerate(pieces)]
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -246,33 +332,30 @@ class LogView(ScrollView, can_focus=True):
 
     # -- search ----------------------------------------------------------------------
     def find(self, forward: bool = True) -> int | None:
-        """Move to the next (or previous) line that matches the search; its row."""
+        """Move to the next (or previous) line that matches the search; its shown index."""
         if self.search is None or self.count == 0:
             return None
-        rows = self.count
-        if self.match_line is not None and (row := self.row_of(self.match_line)) is not None:
-            start = row + (1 if forward else -1)
+        count = self.count
+        if self.match_line is not None and (j := self.row_of(self.match_line)) is not None:
+            start = j + (1 if forward else -1)
         else:
-            start = int(self.scroll_y) if forward else int(self.scroll_y) + self.size.height - 1
+            top = self.locate(int(self.scroll_y))[0]
+            bottom = self.locate(int(self.scroll_y) + self.size.height - 1)[0]
+            start = top if forward else min(bottom, count - 1)
         buf = self.buffer
         step = 1 if forward else -1
-        for k in range(rows):
-            row = (start + step * k) % rows
-            absolute = self.absolute(row)
+        for k in range(count):
+            j = (start + step * k) % count
+            absolute = self.absolute(j)
             if self.search.search(strip_sgr(buf.lines[absolute - buf.first][TS_LEN + 1 :])):
                 self.match_line = absolute
                 self.pause()
+                row = self.first_row(j)
                 if not (self.scroll_y <= row < self.scroll_y + self.size.height):
-                    self._auto = True
-                    try:
-                        self.scroll_to(
-                            y=max(0, row - self.size.height // 2), animate=False, immediate=True
-                        )
-                    finally:
-                        self._auto = False
+                    self._scroll_self(row - self.size.height // 2)
                 self._cache.clear()
                 self.refresh()
-                return row
+                return j
         return None
 
     def visible_lines(self) -> list[tuple[str, int]]:
@@ -281,3 +364,8 @@ class LogView(ScrollView, can_focus=True):
         if self._visible is None:
             return list(zip(buf.lines, buf.tags, strict=True))
         return [(buf.lines[a - buf.first], buf.tags[a - buf.first]) for a in self._visible]
+
+
+def _strip(text: Text, console: Console) -> Strip:
+    segments = [s for s in text.render(console) if s.text != "\n"]
+    return Strip(segments or [Segment("")])
