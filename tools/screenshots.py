@@ -30,7 +30,9 @@ async def main() -> int:
         await pilot.pause(0.5)
         # put the cursor on the first service that is not fine, else the first service
         rows = app.services._rows
-        target = next((k for k, r in rows.items() if r.level == 1 and r.state not in ("running",)), None)
+        target = next(
+            (k for k, r in rows.items() if r.level == 1 and r.state not in ("running",)), None
+        )
         target = target or next((k for k, r in rows.items() if r.level == 1), None)
         if target:
             app.services.table.move_cursor(row=app.services.table.get_row_index(target))

@@ -4,6 +4,7 @@ Only the snapshot tests use this; every behaviour test talks to the real engine.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from pathlib import Path
@@ -15,6 +16,10 @@ DATA = json.loads(
     (Path(__file__).parent.parent / "unit" / "data" / "engine-swarm-sample.json").read_text()
 )
 RECORDED_AT = max(parse_time(t["Status"]["Timestamp"]) for t in DATA["tasks"]) + 5
+# a 4-replica swarm service printing together: lists, inspects and its raw log
+# streams, written by tools/record-engine.py
+LOGS_DATA = json.loads((Path(__file__).parent / "logs-sample.json").read_text())
+LOGS_RECORDED_AT = max(parse_time(t["Status"]["Timestamp"]) for t in LOGS_DATA["tasks"]) + 60
 
 
 class _QuietStream:
@@ -29,9 +34,30 @@ class _QuietStream:
         self._closed.set()
 
 
+class _ReplayStream:
+    """The recorded bytes of a logs response; a follow-up stream stays quiet until closed."""
+
+    def __init__(self, body: bytes, chunked: bool, quiet: bool) -> None:
+        self._body = body
+        self.chunked = chunked
+        self._quiet = quiet
+        self._closed = threading.Event()
+
+    def read(self, size: int = 1 << 18) -> bytes:
+        if self._quiet:
+            self._closed.wait()
+            return b""
+        piece, self._body = self._body[:size], self._body[size:]
+        return piece
+
+    def close(self) -> None:
+        self._closed.set()
+
+
 class RecordedEngine(Engine):
-    def __init__(self) -> None:
+    def __init__(self, data: dict | None = None) -> None:
         super().__init__(EngineTarget("unix:///var/run/docker.sock", "recorded"))
+        self.data = DATA if data is None else data
 
     def _call(self, name, fn, *args, **kwargs):  # pragma: no cover - never reaches a socket
         raise AssertionError("the recorded engine makes no calls")
@@ -39,7 +65,7 @@ class RecordedEngine(Engine):
     def info(self):
         from mltui.core.engine import EngineInfo
 
-        info, version = DATA["info"], DATA["version"]
+        info, version = self.data["info"], self.data["version"]
         return EngineInfo(
             target=self.target.base_url,
             state="connected",
@@ -51,19 +77,25 @@ class RecordedEngine(Engine):
 
     def containers(self):
         self.calls["containers"] += 1
-        return DATA["containers"]
+        return self.data["containers"]
 
     def services(self):
         self.calls["services"] += 1
-        return DATA["services"]
+        return self.data["services"]
 
     def tasks(self):
         self.calls["tasks"] += 1
-        return DATA["tasks"]
+        return self.data["tasks"]
 
     def inspect_container(self, container_id):
         self.calls["inspect_container"] += 1
-        return DATA["inspect"][container_id]
+        return self.data["inspect"][container_id]
 
     def events(self, since=None, until=None):
         return _QuietStream()
+
+    def open_logs(self, path, params, *, follow):
+        self.calls["logs"] += 1
+        key = path.split("/")[2]
+        logs = self.data.get("logs", {}).get(key, {"body": "", "chunked": False})
+        return _ReplayStream(base64.b64decode(logs["body"]), logs["chunked"], quiet=follow)

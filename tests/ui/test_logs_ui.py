@@ -153,3 +153,24 @@ async def test_merged_view_of_a_service_marks_a_replica_that_ended(container_fac
         )
         assert len(screen.buffer) == 303
         assert "○" in str(screen.query_one(LogBar).render())
+
+
+async def test_the_palette_opens_the_logs_of_a_service(container_factory, wait_until):
+    name = container_factory("ui-logs-palette", command=("python3", "-c", SCRIPT))
+    app = MltuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
+            ),
+            what="the container in the inventory",
+        )
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*keys("logs of"), "space", *keys("ui-logs-palette"))
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), what="the logs screen")
+        assert app.screen.service.name == name
+        await wait_until(pilot, lambda: len(app.screen.buffer) >= 302, what="the lines")

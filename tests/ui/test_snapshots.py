@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from recorded import RECORDED_AT, RecordedEngine
+from datetime import timezone
+
+from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
 from mltui.ui.app import MltuiApp
 
@@ -31,3 +33,26 @@ def test_main_screen(snap_compare):
         await pilot.pause(0.1)
 
     assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
+
+
+def test_merged_logs_of_a_four_replica_service(snap_compare, monkeypatch):
+    """The merged view: replicas in time order, each in its colour, colour kept."""
+    import mltui.ui.logview as logview
+
+    monkeypatch.setattr(logview, "_LOCAL", timezone.utc)  # the same picture in every zone
+    app = MltuiApp(engine_factory=lambda: RecordedEngine(LOGS_DATA), clock=lambda: LOGS_RECORDED_AT)
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        app = pilot.app
+        svc = next(s for s in app.snapshot.services() if s.name == "trainer")
+        app.open_logs(svc)
+        for _ in range(100):
+            screen = app.screen
+            if getattr(screen, "session", None) is not None and len(screen.buffer) >= 56:
+                break
+            await pilot.pause(0.05)
+        assert len(app.screen.buffer) == 56
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)

@@ -60,11 +60,14 @@ def replica_tag(service: Service, rep: Replica) -> str:
 
 def sources_of(service: Service, replica: int | None = None) -> list[LogSource]:
     """The readable replicas of ``service`` (all of them, or slot/number ``replica``),
-    oldest first. Tags are unique: a second replica in the same slot (swarm
-    replaced one) gets its short id added."""
+    by slot, oldest first within a slot. Tags are unique: a second replica in the
+    same slot (swarm replaced one) gets its short id added."""
     out: list[LogSource] = []
     seen: set[str] = set()
-    reps = sorted(service.replicas, key=lambda r: (r.since or 0.0, r.key))
+    reps = sorted(
+        service.replicas,
+        key=lambda r: (r.slot if r.slot is not None else 1 << 30, r.since or 0.0, r.key),
+    )
     for rep in reps:
         if replica is not None and rep.slot != replica:
             continue

@@ -1,4 +1,4 @@
-"""Command palette entries: go to any service by name."""
+"""Command palette entries: go to any service by name, open its logs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..core.textsafe import safe_text
 class ServiceCommands(Provider):
     """'Go to service STACK/NAME' for every service in the latest snapshot."""
 
-    def _targets(self) -> list[tuple[str, str]]:
+    def _targets(self) -> list[tuple[str, str, str]]:
         app = self.app
         snapshot = getattr(app, "snapshot", None)
         if snapshot is None:
@@ -21,28 +21,42 @@ class ServiceCommands(Provider):
         for stack in snapshot.stacks:
             prefix = safe_text(stack.title, 60)
             for svc in stack.services:
-                out.append((f"Go to service {prefix}/{safe_text(svc.name, 60)}", svc.key))
+                name = f"{prefix}/{safe_text(svc.name, 60)}"
+                out.append((f"Go to service {name}", "goto", svc.key))
+                out.append((f"Logs of {name}", "logs", svc.key))
         return out
 
-    def _go(self, key: str) -> None:
-        services = getattr(self.app, "services", None)
-        if services is None:
+    def _run(self, what: str, key: str) -> None:
+        app = self.app
+        if what == "goto":
+            services = getattr(app, "services", None)
+            if services is not None:
+                services.goto_service(key)
             return
-        services.goto_service(key)
+        snapshot = getattr(app, "snapshot", None)
+        svc = snapshot.service(key) if snapshot is not None else None
+        if svc is not None:
+            app.open_logs(svc)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _help(what: str) -> str:
+        if what == "goto":
+            return "Move the cursor to this service"
+        return "Follow the logs of every replica, merged in time order"
 
     async def discover(self) -> Hits:
-        for text, key in self._targets():
-            yield DiscoveryHit(text, partial(self._go, key), help="Move the cursor to this service")
+        for text, what, key in self._targets():
+            yield DiscoveryHit(text, partial(self._run, what, key), help=self._help(what))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for text, key in self._targets():
+        for text, what, key in self._targets():
             score = matcher.match(text)
             if score > 0:
                 yield Hit(
                     score,
                     matcher.highlight(text),
-                    partial(self._go, key),
+                    partial(self._run, what, key),
                     text=text,
-                    help="Move the cursor to this service",
+                    help=self._help(what),
                 )

@@ -287,7 +287,8 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         if self.wrap:
             scroll_x = 0
-        return strips[sub].crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        style = self.rich_style
+        return strips[sub].crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
 
     def _render(self, absolute: int) -> list[Strip]:
         buf = self.buffer
