@@ -1,4 +1,4 @@
-"""Write SVG screenshots of mltui's main screens, taken by the app itself.
+"""Write SVG screenshots of mltui's main screens (services, merged logs), taken by the app itself.
 
 Runs the real app with Pilot against the local engine (whatever is deployed
 there: `make demo` first for the demo stack) and saves screenshots/*.svg.
@@ -39,6 +39,19 @@ async def main() -> int:
             await pilot.pause(0.2)
         path = app.save_screenshot(str(OUT / "main.svg"))
         print(path)
+
+        # the merged logs of the service with the most replicas (the demo's model)
+        services = sorted(app.snapshot.services(), key=lambda s: -len(s.replicas))
+        if services:
+            app.open_logs(services[0])
+            for _ in range(50):
+                await pilot.pause(0.1)
+                screen = app.screen
+                if len(getattr(screen, "buffer", ())) and not screen.session.loading:
+                    break
+            await pilot.pause(0.5)
+            path = app.save_screenshot(str(OUT / "logs.svg"))
+            print(path)
     return 0
 
 

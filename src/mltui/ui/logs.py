@@ -289,8 +289,7 @@ class LogScreen(Screen):
         self._show_bar()
 
     def action_timestamps(self) -> None:
-        self.view.timestamps = not self.view.timestamps
-        self.view.rebuild()  # the prefix width changes, and with it the wrapping
+        self.view.set_timestamps(not self.view.timestamps)
 
     def action_wrap(self) -> None:
         self.view.set_wrap(not self.view.wrap)

@@ -107,7 +107,7 @@ class LogView(ScrollView, can_focus=True):
             self._visible = None
         self._tag_width = max((len(n) for n in self.names), default=0)
         self._cache.clear()
-        self._width = max((len(line) for line in self.buffer.lines), default=0) + 20
+        self._width = max(map(len, self.buffer.lines), default=0) + 20
         self._rewrap()
         self._resize()
         if self.following:
@@ -260,6 +260,17 @@ class LogView(ScrollView, can_focus=True):
             self.new_while_paused = 0
         elif new < old:
             self.pause()
+
+    def set_timestamps(self, on: bool) -> None:
+        """Only the prefix changes: redraw what is on screen (rows again if wrapping)."""
+        self.timestamps = on
+        self._cache.clear()
+        if self.wrap:
+            self._rewrap()
+            self._resize()
+            if self.following:
+                self._stick()
+        self.refresh()
 
     def set_wrap(self, wrap: bool) -> None:
         self.wrap = wrap
