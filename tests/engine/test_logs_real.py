@@ -290,3 +290,55 @@ def test_a_stopped_containers_history_still_shows(container_factory):
     bad = mltui("logs", name, "--since", "soon")
     assert bad.returncode == 2 and b"give a duration" in bad.stderr
     assert b"Traceback" not in bad.stderr
+
+
+def test_an_engine_that_goes_away_and_comes_back_loses_and_repeats_no_line(
+    container_factory, tmp_path
+):
+    from helpers import UnixProxy
+
+    from mltui.core.engine import EngineTarget
+
+    count = 300
+    name = container_factory(
+        "engine-restart-logs",
+        command=(
+            "python3",
+            "-c",
+            f"import time\nfor i in range({count}):\n    print(i, flush=True)\n    time.sleep(0.02)\n"
+            "time.sleep(3600)",
+        ),
+    )
+    proxy = UnixProxy(str(tmp_path / "engine.sock"))
+    proxy.start()
+    engine = Engine(EngineTarget(proxy.url, "test"), timeout=5)
+    service = service_of(name)
+    session = LogSession(engine, sources_of(service), tail=None, follow=True).start()
+    numbers: list[int] = []
+    notes: list[str] = []
+
+    def take() -> None:
+        chunk = session.take()
+        for line, tag in zip(chunk.lines, chunk.tags, strict=True):
+            if tag & 3 == 3:
+                notes.append(line[31:])
+            else:
+                numbers.append(int(line[31:]))
+
+    try:
+        wait_for("some lines", lambda: take() or len(numbers) > 20)
+        proxy.stop()  # the engine goes away mid-stream
+        time.sleep(1.5)
+        take()
+        proxy.start()
+        wait_for("every line", lambda: take() or len(numbers) >= count, timeout=60)
+        time.sleep(0.5)
+        take()
+        assert numbers == list(range(count))
+        assert any("trying again" in n for n in notes), notes
+        assert any("reading again" in n for n in notes), notes
+        assert not any("ended" in n for n in notes), notes
+    finally:
+        session.close()
+        engine.close()
+        proxy.stop()

@@ -207,6 +207,7 @@ class _SourceState:
     thread: threading.Thread | None = None
     stream: Any = None
     error: str = ""
+    failing: bool = False  # the last read failed: the next open says "reading again"
 
 
 @dataclass
@@ -250,6 +251,7 @@ class LogSession:
         self._history_merged = False
         self._closed = False
         self._closed_input = False
+        self._stop = threading.Event()
         self._merger: threading.Thread | None = None
         self.version = 0  # bumped whenever something new can be taken
         for src in sources:
@@ -332,6 +334,7 @@ class LogSession:
                 self._start_reader(st, history=False)
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._closed = True
             streams = [st.stream for st in self._states if st.stream is not None]
@@ -367,7 +370,6 @@ class LogSession:
 
     def _read_source(self, st: _SourceState, history: bool) -> None:
         backoff = Backoff()
-        first = history
         if history:
             try:
                 tty = self._tty(st.source)
@@ -381,18 +383,20 @@ class LogSession:
                 with self._lock:
                     st.history_done = True
                     self._wake.notify_all()
-            first = False
         if not self.follow:
             return
+        st.failing = False
         while not self._closed:
             st.following = True
+            problem = ""
             try:
-                self._pump(st, follow=True, first=first)
+                # from the last line read (none yet: the tail/since of the view)
+                if self._pump(st, follow=True, first=not st.last_ts):
+                    running = self._still_running(st.source)
+                else:
+                    running, problem = None, "the log stream broke off"
             except EngineUnavailable as exc:
-                st.following = False
-                self._note(st, f"{st.source.tag}: {exc.message}; trying again", error=True)
-                time.sleep(backoff.next())
-                continue
+                running, problem = None, exc.message
             except (EngineError, LogStreamError) as exc:
                 st.following = False
                 self._note(st, f"{st.source.tag}: {exc}", error=True)
@@ -400,9 +404,17 @@ class LogSession:
             st.following = False
             if self._closed:
                 return
-            # the stream ended: the container stopped (or went away)
-            if self._still_running(st.source):
-                time.sleep(backoff.next())
+            if running is None:  # the engine went away: nothing is lost, read on later
+                if not st.failing:
+                    st.failing = True
+                    self._note(
+                        st, f"{st.source.tag}: {problem or 'engine gone'}; trying again", error=True
+                    )
+                self._stop.wait(backoff.next())
+                continue
+            backoff.reset()
+            if running:  # the stream ended, the container runs: follow again
+                self._stop.wait(0.5)
                 continue
             st.ended = True
             self._note(st, f"── {st.source.tag} ended ──")
@@ -417,23 +429,32 @@ class LogSession:
             return False
         return bool(isinstance(config, dict) and config.get("Tty"))
 
-    def _still_running(self, src: LogSource) -> bool:
+    def _still_running(self, src: LogSource) -> bool | None:
+        """Whether the replica runs; None when the engine cannot say (gone)."""
         try:
             if src.kind == "container":
                 state = self.engine.inspect_container(src.key).get("State") or {}
                 return bool(isinstance(state, dict) and state.get("Running"))
             status = self.engine.inspect_task(src.key).get("Status") or {}
             return isinstance(status, dict) and status.get("State") == "running"
+        except EngineUnavailable:
+            return None
         except EngineError:
-            return False
+            return False  # removed
 
-    def _pump(self, st: _SourceState, *, follow: bool, first: bool) -> None:
+    def _pump(self, st: _SourceState, *, follow: bool, first: bool) -> bool:
+        """Read one logs response to its end. True when the engine ended it (the
+        last chunk came, or a plain body's end), False when the connection broke."""
         stream = self._open(st, follow, first)
         with self._lock:
             if self._closed:
                 stream.close()
-                return
+                return True
             st.stream = stream
+        if st.failing:  # connected again after a failure
+            st.failing = False
+            st.error = ""
+            self._note(st, f"{st.source.tag}: reading again")
         decoder = LogDecoder(chunked=stream.chunked, tty=st.source.tty)
         skip_ts, skip_n = (st.last_ts, st.same_ts_seen) if not first else ("", 0)
         base = st.index << 2
@@ -454,7 +475,7 @@ class LogSession:
                         lines, streams = decoder.flush()
                         if lines:
                             self._deliver(st, lines, array("H", [base | s for s in streams]))
-                    return
+                    return decoder.eof or not stream.chunked
         finally:
             with self._lock:
                 st.stream = None
