@@ -57,10 +57,13 @@ def test_failed_build_names_the_step(test_image, tmp_path):
         cmd=TEST_BASE.cmd,
         dockerfile="RUN exit 7",
     )
-    stopped = set(docker("ps", "-aq", "--filter", "status=exited").split())
+    # the build runs its RUN step in a container of the base image (other tests'
+    # containers may stop meanwhile: only those of this image count)
+    of_base = ("ps", "-aq", "--filter", "status=exited", "--filter", f"ancestor={test_image}")
+    stopped = set(docker(*of_base).split())
     with pytest.raises(BuildError) as caught:
         ensure_image(recipe)
     assert caught.value.args[0].startswith(f"build {recipe.tag} failed")
     assert not image_exists(recipe.tag)
     # nothing half-built is left behind: no stopped build container
-    assert set(docker("ps", "-aq", "--filter", "status=exited").split()) <= stopped
+    assert set(docker(*of_base).split()) <= stopped
