@@ -44,6 +44,7 @@ format: install
 
 bench: install engine
 	$(PY) bench/inventory.py
+	$(PY) bench/logs.py --minute
 
 screenshots: install engine
 	$(PY) tools/screenshots.py

@@ -61,3 +61,40 @@ def test_merging_sorted_runs_gives_every_line_once_in_time_order(seconds):
     assert [line[:30] for line in lines] == sorted(line[:30] for line in lines)
     for line, tag in zip(lines, tags, strict=True):
         assert line.endswith(f"r{tag >> 2}n" + line.rsplit("n", 1)[1])
+
+
+def test_time_conversion_never_raises_on_a_missing_time():
+    assert ts_to_unix("0000-00-00T00:00:00.000000000Z") is None
+    assert ts_to_unix("garbage") is None
+
+
+def test_sources_are_replicas_with_logs_tagged_uniquely():
+    from mltui.core.inventory import Replica, Service
+    from mltui.core.logs import sources_of
+
+    def rep(key, slot, state, container="", since=1.0):
+        return Replica(
+            key=key, name=f"web.{slot}", kind="task", slot=slot, state=state, since=since,
+            image="i", container_id=container,
+        )  # fmt: skip
+
+    svc = Service(
+        key="swarm:x", name="web", stack="s", kind="swarm", desired=3, running=2, image="i",
+        ports=(),
+        replicas=(
+            rep("t2", 2, "running", "c2" * 32),
+            rep("t1old", 1, "shutdown", "c1" * 32, since=1.0),
+            rep("t1", 1, "running", "c3" * 32, since=2.0),
+            rep("t3", 3, "pending"),  # not started: no logs yet
+            rep("t4", 4, "running"),  # its container is on another node: task logs
+        ),
+    )  # fmt: skip
+    sources = sources_of(svc)
+    assert [(s.tag, s.kind) for s in sources] == [
+        ("web.1", "container"),
+        (f"web.1#{'c3c3'}", "container"),
+        ("web.2", "container"),
+        ("web.4", "task"),
+    ]
+    assert sources[3].path == "/tasks/t4/logs"
+    assert [s.tag for s in sources_of(svc, replica=1)] == ["web.1", "web.1#c3c3"]

@@ -35,6 +35,8 @@ from .textsafe import safe_text
 DEFAULT_MAX_LINES = 100_000
 NOTE = ENGINE  # stream code of mltui's own notes in a view
 _ZERO_TS = "0000-00-00T00:00:00.000000000Z"
+# swarm task states after which a task has (had) a container with logs
+_STARTED = frozenset({"starting", "running", "complete", "failed", "shutdown"})
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,8 @@ def sources_of(service: Service, replica: int | None = None) -> list[LogSource]:
             continue
         if rep.container_id:
             key, kind = rep.container_id, "container"
-        elif rep.kind == "task" and rep.key:
-            key, kind = rep.key, "task"
+        elif rep.kind == "task" and rep.key and rep.state in _STARTED:
+            key, kind = rep.key, "task"  # its container is on another node
         else:
             continue
         tag = replica_tag(service, rep)
@@ -111,11 +113,15 @@ def find_service(snapshot: Snapshot, name: str) -> Service:
     raise LookupError(f"{safe_text(name)!r} names several services: {names}; say which")
 
 
-def ts_to_unix(ts: str) -> str:
+def ts_to_unix(ts: str) -> str | None:
     """``2026-11-26T21:14:19.628794017Z`` -> ``1795727659.628794017`` (the engine's
-    ``since``/``until`` form, to the nanosecond)."""
-    moment = datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    return f"{int(moment.timestamp())}.{ts[20:29]}"
+    ``since``/``until`` form, to the nanosecond); None for a time it cannot be."""
+    try:
+        moment = datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    frac = ts[20:29]
+    return f"{int(moment.timestamp())}.{frac if frac.isdigit() else '0'}"
 
 
 def unix_to_ts(seconds: float) -> str:
@@ -360,8 +366,9 @@ class LogSession:
                 params["since"] = f"{self.since:.9f}"
         else:
             params["tail"] = "all"
-            if st.last_ts:
-                params["since"] = ts_to_unix(st.last_ts)
+            since = ts_to_unix(st.last_ts) if st.last_ts else None
+            if since is not None:
+                params["since"] = since
             elif self.since is not None:
                 params["since"] = f"{self.since:.9f}"
         if follow:
@@ -369,6 +376,15 @@ class LogSession:
         return self.engine.open_logs(st.source.path, params, follow=follow)
 
     def _read_source(self, st: _SourceState, history: bool) -> None:
+        try:
+            self._read_source_loop(st, history)
+        except Exception as exc:  # a bug must not end the view silently: say so
+            st.following = False
+            with self._lock:
+                st.history_done = True
+            self._note(st, f"{st.source.tag}: stopped reading ({type(exc).__name__}: {exc})", True)
+
+    def _read_source_loop(self, st: _SourceState, history: bool) -> None:
         backoff = Backoff()
         if history:
             try:
@@ -484,16 +500,17 @@ class LogSession:
     def _deliver(self, st: _SourceState, lines: list[str], tags: array) -> None:
         last = lines[-1][:TS_LEN]
         with self._lock:
-            same = 0
-            for line in reversed(lines):
-                if line[:TS_LEN] != last:
-                    break
-                same += 1
-            if last == st.last_ts and same == len(lines):
-                st.same_ts_seen += same
-            else:
-                st.last_ts = last
-                st.same_ts_seen = same
+            if last != _ZERO_TS:  # (an engine message before any line has no position)
+                same = 0
+                for line in reversed(lines):
+                    if line[:TS_LEN] != last:
+                        break
+                    same += 1
+                if last == st.last_ts and same == len(lines):
+                    st.same_ts_seen += same
+                else:
+                    st.last_ts = last
+                    st.same_ts_seen = same
             if not st.history_done:
                 st.history.extend(lines)
                 st.history_tags.extend(tags)
