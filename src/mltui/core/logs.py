@@ -214,6 +214,7 @@ class _SourceState:
     stream: Any = None
     error: str = ""
     failing: bool = False  # the last read failed: the next open says "reading again"
+    joined: bool = False  # came in after the start (a replacement): all its lines are new
 
 
 @dataclass
@@ -324,6 +325,7 @@ class LogSession:
                     tag = src.tag if src.tag not in used else f"{src.tag}#{src.key[:4]}"
                     st = self._add(LogSource(src.key, tag, src.kind, src.running, src.tty))
                     st.history_done = True  # its history joins the live merge
+                    st.joined = True
                     fresh = True
                 else:
                     old = st.source
@@ -361,7 +363,8 @@ class LogSession:
     def _open(self, st: _SourceState, follow: bool, first: bool) -> Any:
         params: dict[str, Any] = {"stdout": 1, "stderr": 1, "timestamps": 1}
         if first:
-            params["tail"] = "all" if self.tail is None else str(max(0, self.tail))
+            tail = None if st.joined else self.tail  # a replacement: from its first line
+            params["tail"] = "all" if tail is None else str(max(0, tail))
             if self.since is not None:
                 params["since"] = f"{self.since:.9f}"
         else:
