@@ -24,6 +24,13 @@ def _parser() -> argparse.ArgumentParser:
         "--host",
         help="Docker engine address (default: DOCKER_HOST, then the current docker context, then the local socket)",
     )
+    parser.add_argument(
+        "--log-lines",
+        type=_positive,
+        default=100_000,
+        metavar="N",
+        help="lines a logs view keeps before it drops the oldest (default 100,000)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ps = sub.add_parser("ps", help="list stacks, services and replicas")
     ps.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -68,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
                 "--timeout", type=float, default=300.0, help="seconds to wait for readiness"
             )
     return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number of lines, at least 1")
+    return number
 
 
 def _engine(host: str | None):
@@ -134,7 +151,7 @@ def _print_table(snapshot, replicas: bool) -> None:
 def cmd_tui(args: argparse.Namespace) -> int:
     from .ui.app import MltuiApp
 
-    app = MltuiApp(engine_factory=lambda: _engine(args.host))
+    app = MltuiApp(engine_factory=lambda: _engine(args.host), log_lines=args.log_lines)
     app.run()
     return app.return_code or 0
 

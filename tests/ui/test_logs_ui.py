@@ -139,6 +139,29 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
         assert not isinstance(app.screen, LogScreen)
 
 
+async def test_the_view_keeps_its_bound_and_says_what_it_dropped(container_factory, wait_until):
+    name = container_factory("ui-logs-bound", command=("python3", "-c", SCRIPT))
+    app = MltuiApp(log_lines=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
+            ),
+            what="the container in the inventory",
+        )
+        app.open_logs(next(s for s in app.snapshot.services() if s.name == name))
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, LogScreen) and app.screen.buffer.dropped == 252,
+            what="the bound to drop the oldest",
+        )
+        screen = app.screen
+        assert len(screen.buffer) == 50
+        assert screen.buffer.lines[-1].endswith("red\x1b[0m end")
+        assert "(252 older dropped)" in str(screen.query_one(LogBar).render())
+
+
 async def test_merged_view_of_a_service_marks_a_replica_that_ended(container_factory, wait_until):
     # one container that prints, then is stopped: its history stays, its end is marked
     name = container_factory("ui-logs-end", command=("python3", "-c", SCRIPT))

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
+from ..core.logs import DEFAULT_MAX_LINES
 from ..core.inventory import (
     Inventory,
     Service,
@@ -52,6 +53,7 @@ class MltuiApp(App[int]):
         engine_factory: EngineFactory | None = None,
         *,
         poll_interval: float = FALLBACK_POLL_S,
+        log_lines: int = DEFAULT_MAX_LINES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clock = clock
@@ -70,6 +72,7 @@ class MltuiApp(App[int]):
         self._warm_thread.start()
         super().__init__()
         self.poll_interval = poll_interval
+        self.log_lines = log_lines
         self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
         self.snapshot: Snapshot | None = None
         self._stream = None
@@ -264,7 +267,7 @@ class MltuiApp(App[int]):
 
     def open_logs(self, service: Service, replica: int | None = None) -> None:
         """The logs screen for ``service`` (all replicas merged) or one replica slot."""
-        self.push_screen(LogScreen(self.engine_factory, service, replica))
+        self.push_screen(LogScreen(self.engine_factory, service, replica, max_lines=self.log_lines))
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info
