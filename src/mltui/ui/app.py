@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
-from ..core.logs import DEFAULT_MAX_LINES
 from ..core.inventory import (
     Inventory,
     Service,
@@ -22,6 +21,7 @@ from ..core.inventory import (
     event_container_id,
     event_matters,
 )
+from ..core.logs import DEFAULT_MAX_LINES
 from .commands import ServiceCommands
 from .logs import LogScreen
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
