@@ -35,9 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("ps", help="list stacks, services and replicas")
     ps.add_argument("--json", action="store_true", help="print JSON for scripts")
     ps.add_argument("--services", action="store_true", help="services only, no replica rows")
+    from .jupyter_cli import add_parser as add_jupyter
     from .logs_cli import add_parser as add_logs
 
     add_logs(sub)
+    add_jupyter(sub)
     demo = sub.add_parser(
         "demo", help="the offline demo stack: notebook, 4 model replicas, load balancer"
     )
@@ -245,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_ps(args)
     if args.command == "demo":
         return cmd_demo(args)
+    if args.command == "jupyter":
+        from .jupyter_cli import cmd_jupyter
+
+        return cmd_jupyter(args, lambda: _engine(args.host))
     if args.command == "logs":
         from .logs_cli import cmd_logs
 

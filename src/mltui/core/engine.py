@@ -313,6 +313,46 @@ class Engine:
     def inspect_task(self, task_id: str) -> dict[str, Any]:
         return dict(self._call("inspect_task", lambda api: api.inspect_task(task_id)))
 
+    def exec_run(
+        self, container_id: str, cmd: list[str], timeout: float = 10.0
+    ) -> tuple[int | None, bytes]:
+        """Run ``cmd`` in a running container (no TTY, no stdin) and return its exit
+        code and output (stdout and stderr together). A command that outlasts
+        ``timeout`` raises EngineError("... timed out")."""
+
+        def go(api: Any) -> tuple[int | None, bytes]:
+            exec_id = api.exec_create(container_id, cmd, stdout=True, stderr=True)["Id"]
+            sock = api.exec_start(exec_id, socket=True)
+            raw = getattr(sock, "_sock", sock)
+            raw.settimeout(timeout)
+            out = bytearray()
+            try:
+                while True:
+                    header = _recv_exact(raw, 8)
+                    if not header:
+                        break
+                    out += _recv_exact(raw, int.from_bytes(header[4:8], "big"))
+            except TimeoutError:
+                raise EngineError(f"{' '.join(cmd)} timed out after {timeout:.0f}s") from None
+            finally:
+                sock.close()
+            code = api.exec_inspect(exec_id).get("ExitCode")
+            return (code if isinstance(code, int) else None), bytes(out)
+
+        code, output = self._call("exec", go)
+        return code, output
+
+
+def _recv_exact(sock: Any, size: int) -> bytes:
+    """``size`` bytes from ``sock`` (fewer only at the end of the stream)."""
+    data = bytearray()
+    while len(data) < size:
+        piece = sock.recv(size - len(data))
+        if not piece:
+            break
+        data += piece
+    return bytes(data)
+
 
 class RawStream:
     """The raw bytes of a streaming response, read in large pieces.

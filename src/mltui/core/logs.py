@@ -788,3 +788,29 @@ class LineFormatter:
             else:
                 out.append(f"{name:<{width}} | {stamp}{strip_sgr(text)}")
         return out
+
+
+def read_recent(
+    engine: Engine, container_id: str, tail: int = 2000, tty: bool = False
+) -> list[str]:
+    """The last ``tail`` lines of a container, sanitised, without timestamps and
+    colour (for parsers: the Jupyter URL finder)."""
+    stream = engine.open_logs(
+        f"/containers/{container_id}/logs",
+        {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": str(max(0, tail))},
+        follow=False,
+    )
+    decoder = LogDecoder(chunked=stream.chunked, tty=tty)
+    lines: list[str] = []
+    try:
+        while not decoder.eof:
+            data = stream.read()
+            if not data:
+                break
+            lines += decoder.feed(data)[0]
+        lines += decoder.flush()[0]
+    except LogStreamError:
+        pass  # what was read so far is still worth parsing
+    finally:
+        stream.close()
+    return [strip_sgr(line[TS_LEN + 1 :]) for line in lines]

@@ -1,0 +1,446 @@
+"""Jupyter: find notebook servers in the stacks and the URL (with token) that
+opens each from this machine.
+
+Sources, best first: ``jupyter server list --json`` run in the container (then
+``jupyter notebook list --json``, then ``python3 -m jupyter_server list --json``),
+which knows a token set by configuration; then the URL lines the server logged
+(jupyter_server 1.x/2.x, Notebook 6, the ``[C ...]`` "copy and paste one of
+these URLs" block). The URL names the container's view (``http://<id>:8888/``);
+:func:`host_url` rewrites it to the address and port published on the host.
+
+Tokens are secrets: :func:`mask_token` hides them wherever mltui shows a URL
+until the user asks, and no message built here ever holds one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .engine import Engine, EngineError, EngineUnavailable
+from .inventory import Service, Snapshot
+from .textsafe import safe_text
+
+LIST_COMMANDS = (
+    ["jupyter", "server", "list", "--json"],
+    ["jupyter", "notebook", "list", "--json"],
+    ["python3", "-m", "jupyter_server", "list", "--json"],
+)
+JUPYTER_IMAGES = re.compile(
+    r"(^|/)(jupyter|jupyterhub)/|^quay\.io/jupyter/|(^|/)[^/]*(notebook|jupyter|jupyterlab)[^/]*(:|$)",
+    re.I,
+)
+JUPYTER_PORT = 8888
+
+# a URL as Jupyter prints it; stops at whitespace and at what cannot be in one
+_URL = re.compile(r"https?://[^\s\"'<>`]+")
+_PLACEHOLDER = "..."  # what Jupyter prints for a token set by configuration
+
+
+@dataclass(frozen=True)
+class ServerUrl:
+    """One server's URL as the container sees it."""
+
+    url: str  # as printed or listed: http://5d3e38c00027:8888/lab?token=...
+    port: int
+    base_url: str  # "/" or "/user/x/"
+    path: str  # what follows base_url: "lab", "tree", ""
+    token: str  # "" when there is none (or only the placeholder)
+    source: str  # "exec" | "logs"
+    configured_token: bool = False  # the logs say token=... : set by configuration
+
+    def with_host(self, host: str, port: int) -> str:
+        """The same URL on ``host:port`` (the host's view)."""
+        query = urlencode({"token": self.token}) if self.token else ""
+        return urlunsplit(("http", f"{host}:{port}", self.base_url + self.path, query, ""))
+
+
+def parse_log_urls(lines: Iterable[str]) -> list[ServerUrl]:
+    """The servers a notebook container's log announces, the latest per port.
+
+    Every URL returned is one that appears in the text (property-tested). A
+    token printed as ``...`` (set by configuration) gives a URL without token
+    and ``configured_token``."""
+    found: dict[int, ServerUrl] = {}
+    for line in lines:
+        if "://" not in line:
+            continue
+        for match in _URL.finditer(line):
+            url = match.group()
+            if not url.endswith("token=" + _PLACEHOLDER):
+                url = url.rstrip(".,;)]}")  # sentence punctuation after a URL
+            parsed = _split(url)
+            if parsed is None:
+                continue
+            port, base, path, query = parsed
+            token = dict(parse_qsl(query)).get("token")
+            if token is None:
+                continue  # a docs link, a file:// URL, a kernel message: not the server URL
+            configured = token == _PLACEHOLDER
+            candidate = ServerUrl(
+                url=url,
+                port=port,
+                base_url=base,
+                path=path,
+                token="" if configured else token,
+                source="logs",
+                configured_token=configured,
+            )
+            found[port] = candidate  # the latest announcement wins (a restart's)
+    return sorted(found.values(), key=lambda s: s.port)
+
+
+def _split(url: str) -> tuple[int, str, str, str] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    path = parts.path or "/"
+    base, rest = _base_and_path(path)
+    return port, base, rest, parts.query
+
+
+_APP_PATHS = ("lab", "tree", "notebooks", "edit", "terminals", "doc", "retro", "voila")
+
+
+def _base_and_path(path: str) -> tuple[str, str]:
+    """``/user/a/lab/tree/x.ipynb`` -> (``/user/a/``, ``lab/tree/x.ipynb``)."""
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        if seg in _APP_PATHS:
+            return "/".join(segments[:i]) + "/", "/".join(segments[i:])
+    base = path if path.endswith("/") else path + "/"
+    return base, ""
+
+
+def parse_list_json(output: bytes | str) -> list[ServerUrl]:
+    """``jupyter server list --json``: one JSON object a line (older versions: a list)."""
+    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+    servers: list[ServerUrl] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith(("{", "[")):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        for entry in data if isinstance(data, list) else [data]:
+            if not isinstance(entry, Mapping):
+                continue
+            port = entry.get("port")
+            if not isinstance(port, int) or not 0 < port < 65536:
+                continue
+            base = _str(entry.get("base_url")) or "/"
+            base = base if base.endswith("/") else base + "/"
+            token = _str(entry.get("token"))
+            url = _str(entry.get("url"))
+            servers.append(
+                ServerUrl(
+                    url=safe_text(url, 300),
+                    port=port,
+                    base_url=base,
+                    path="",
+                    token=token,
+                    source="exec",
+                )
+            )
+    return servers
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def mask_token(text: str, token: str) -> str:
+    """``text`` with ``token`` cut to its first 4 characters and dots."""
+    if not token:
+        return text
+    return text.replace(token, token[:4] + "•" * 8)
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A notebook server mltui found, and how to reach it from this machine."""
+
+    service: str  # "stack/service"
+    service_key: str
+    replica: str  # the container's name
+    container_id: str
+    container_port: int
+    token: str
+    url: str  # the host's URL with the full token, or "" when none can be given
+    container_url: str
+    status: str  # reachable | forbidden: wrong token | not published | not reachable from the host | starting | ...
+    source: str  # exec | logs | ""
+    note: str = ""  # why there is no URL, or what else to know
+    base_url: str = "/"
+    path: str = ""
+
+    @property
+    def masked_url(self) -> str:
+        return mask_token(self.url, self.token)
+
+    def as_dict(self, show_token: bool = False) -> dict[str, Any]:
+        url = self.url if show_token else self.masked_url
+        return {
+            "service": self.service,
+            "replica": self.replica,
+            "container": self.container_id[:12],
+            "container_port": self.container_port,
+            "url": url,
+            "token": self.token if show_token else mask_token(self.token, self.token),
+            "status": self.status,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+@dataclass
+class NotebookScan:
+    notebooks: list[Notebook] = field(default_factory=list)
+    calls: int = 0
+
+
+def is_notebook(entry: Mapping[str, Any]) -> bool:
+    """Whether a container list entry looks like a Jupyter server: a Jupyter
+    image, a ``jupyter`` command, or container port 8888."""
+    image = str(entry.get("Image") or "")
+    command = str(entry.get("Command") or "")
+    if JUPYTER_IMAGES.search(image) or re.search(r"(^|[/\s\"'])jupyter", command):
+        return True
+    ports = entry.get("Ports")
+    return isinstance(ports, list) and any(
+        isinstance(p, Mapping) and p.get("PrivatePort") == JUPYTER_PORT for p in ports
+    )
+
+
+def published(inspect: Mapping[str, Any], port: int) -> tuple[str, int] | None:
+    """(host address, host port) where container ``port`` is published, or None.
+    A container in the host's network answers on the port itself."""
+    host_config = inspect.get("HostConfig") if isinstance(inspect, Mapping) else None
+    if isinstance(host_config, Mapping) and host_config.get("NetworkMode") == "host":
+        return "127.0.0.1", port
+    net = inspect.get("NetworkSettings") if isinstance(inspect, Mapping) else None
+    ports = net.get("Ports") if isinstance(net, Mapping) else None
+    bindings = ports.get(f"{port}/tcp") if isinstance(ports, Mapping) else None
+    if not isinstance(bindings, list):
+        return None
+    for binding in bindings:
+        if not isinstance(binding, Mapping):
+            continue
+        try:
+            host_port = int(binding.get("HostPort") or 0)
+        except (TypeError, ValueError):
+            continue
+        if host_port:
+            ip = str(binding.get("HostIp") or "")
+            # a wildcard binding is reached through loopback too
+            return ("127.0.0.1" if ip in ("", "0.0.0.0", "::") else ip), host_port
+    return None
+
+
+def swarm_published(service: Mapping[str, Any], port: int) -> int | None:
+    endpoint = service.get("Endpoint") if isinstance(service, Mapping) else None
+    ports = endpoint.get("Ports") if isinstance(endpoint, Mapping) else None
+    for entry in ports if isinstance(ports, list) else []:
+        if isinstance(entry, Mapping) and entry.get("TargetPort") == port:
+            value = entry.get("PublishedPort")
+            if isinstance(value, int) and value:
+                return value
+    return None
+
+
+Probe = Callable[[str], int | None]
+
+
+def http_probe(url: str) -> int | None:
+    """GET ``url``: its HTTP status, or None when nothing answers. The URL (and
+    its token) never leaves this function in a message."""
+    import requests
+
+    try:
+        return requests.get(url, timeout=3, allow_redirects=False).status_code
+    except requests.RequestException:
+        return None
+
+
+def verdict(status: int | None) -> str:
+    if status == 200:
+        return "reachable"
+    if status in (401, 403):
+        return "forbidden: wrong token"
+    if status is None:
+        return "not reachable from the host"
+    return f"answers {status}"
+
+
+def find_notebooks(
+    engine: Engine,
+    snapshot: Snapshot,
+    *,
+    service: str | None = None,
+    probe: Probe = http_probe,
+    log_lines: Callable[[str, bool], list[str]] | None = None,
+) -> NotebookScan:
+    """Every notebook server in the inventory (or in ``service``), with its URL."""
+    from .logs import read_recent
+
+    scan = NotebookScan()
+    entries = {c.get("Id"): c for c in engine.containers() if isinstance(c, Mapping)}
+    swarm_services: dict[str, Mapping[str, Any]] = {}
+    read = log_lines or (lambda cid, tty: read_recent(engine, cid, tail=2000, tty=tty))
+    for svc in _services(snapshot, service):
+        for rep in svc.replicas:
+            entry = entries.get(rep.container_id)
+            if entry is None or not is_notebook(entry):
+                continue
+            if svc.kind == "swarm" and not swarm_services:
+                swarm_services = {s.get("ID", ""): s for s in engine.services()}
+            scan.notebooks.extend(
+                _notebooks_of(engine, svc, rep.name, entry, swarm_services, probe, read)
+            )
+    return scan
+
+
+def _services(snapshot: Snapshot, name: str | None) -> Sequence[Service]:
+    if name is None:
+        return list(snapshot.services())
+    from .logs import find_service
+
+    return [find_service(snapshot, name)]
+
+
+def _notebooks_of(
+    engine: Engine,
+    svc: Service,
+    replica: str,
+    entry: Mapping[str, Any],
+    swarm_services: Mapping[str, Mapping[str, Any]],
+    probe: Probe,
+    read: Callable[[str, bool], list[str]],
+) -> list[Notebook]:
+    cid = str(entry.get("Id"))
+    where = f"{svc.stack}/{svc.name}" if svc.stack and not svc.stack.startswith("(") else svc.name
+    base = Notebook(
+        service=where,
+        service_key=svc.key,
+        replica=replica,
+        container_id=cid,
+        container_port=JUPYTER_PORT,
+        token="",
+        url="",
+        container_url="",
+        status="",
+        source="",
+    )
+    if entry.get("State") != "running":
+        return [replace(base, status="not running", note=f"the container is {entry.get('State')}")]
+    try:
+        inspect = engine.inspect_container(cid)
+    except EngineUnavailable:
+        raise
+    except EngineError as exc:
+        inspect = {}
+        base = replace(base, note=safe_text(exc.message, 200))
+    config = inspect.get("Config")
+    tty = bool(config.get("Tty")) if isinstance(config, Mapping) else False
+    servers, exec_problem = _exec_list(engine, cid)
+    log_servers = parse_log_urls(read(cid, tty))
+    if not servers:
+        servers = log_servers
+    elif log_servers:  # the logs know the path the server opens (lab/tree)
+        paths = {s.port: s.path for s in log_servers}
+        servers = [replace(s, path=s.path or paths.get(s.port, "")) for s in servers]
+    if not servers:
+        note = "no server URL yet: the server is still starting, or it logs no URL"
+        if exec_problem:
+            note += f"; {exec_problem}"
+        return [replace(base, status="starting", note=note)]
+    out = []
+    for server in servers:
+        note = ""
+        if server.configured_token and not server.token:
+            note = "the token is set by configuration (JUPYTER_TOKEN) and only exec can read it"
+            if exec_problem:
+                note += f": {exec_problem}"
+        where_host = published(inspect, server.port)
+        if where_host is None and svc.kind == "swarm":
+            host_port = swarm_published(swarm_services.get(svc.service_id, {}), server.port)
+            where_host = ("127.0.0.1", host_port) if host_port else None
+        found = replace(
+            base,
+            container_port=server.port,
+            token=server.token,
+            container_url=server.url,
+            source=server.source,
+            base_url=server.base_url,
+            path=server.path,
+        )
+        if where_host is None:
+            out.append(
+                replace(
+                    found,
+                    status="not published",
+                    note=note
+                    or f"port {server.port} is not published: add ports: "
+                    f'["127.0.0.1:{server.port}:{server.port}"] to the service',
+                )
+            )
+            continue
+        host, port = where_host
+        url = server.with_host(host, port)
+        status_url = urlunsplit(
+            (
+                "http",
+                f"{host}:{port}",
+                server.base_url + "api/status",
+                urlencode({"token": server.token}) if server.token else "",
+                "",
+            )
+        )
+        state = verdict(probe(status_url))
+        if state == "forbidden: wrong token" and not server.token:
+            state = "forbidden: token unknown"
+        out.append(replace(found, url=url, status=state, note=note))
+    if len(out) > 1:
+        out = [
+            replace(
+                n, note=(n.note + "; " if n.note else "") + f"{len(out)} servers in this container"
+            )
+            for n in out
+        ]
+    return out
+
+
+def _exec_list(engine: Engine, cid: str) -> tuple[list[ServerUrl], str]:
+    """Servers from the read-only list commands, and why none could run."""
+    problems: list[str] = []
+    missing = 0  # commands that found no Jupyter at all
+    for cmd in LIST_COMMANDS:
+        try:
+            code, output = engine.exec_run(cid, cmd, timeout=10)
+        except EngineUnavailable:
+            raise
+        except EngineError as exc:
+            problems.append(f"exec failed: {safe_text(exc.message, 160)}")
+            if exc.status in (403, 409):  # denied, or the container is not running
+                break
+            continue
+        if code == 0:
+            servers = parse_list_json(output)
+            if servers:
+                return servers, ""
+            problems.append("the list command found no running server")
+        elif code in (126, 127) or b"No module named" in output or b"not found" in output:
+            missing += 1
+        else:
+            problems.append(f"{' '.join(cmd[:3])} exited {code}")
+    if missing == len(LIST_COMMANDS):
+        return [], "no jupyter command in the container"
+    return [], problems[-1] if problems else "no jupyter command in the container"

@@ -1,0 +1,56 @@
+"""`mltui jupyter [SERVICE]`: the URL (with token) of each notebook server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "jupyter",
+        help="the URL, with its token, of every notebook server (or of SERVICE)",
+        description="Find Jupyter servers in the stacks and print the URL that opens each "
+        "from this machine (the host's published port), and whether it answers.",
+    )
+    p.add_argument("service", nargs="?", metavar="SERVICE")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument(
+        "--show-token", action="store_true", help="print tokens in full (masked otherwise)"
+    )
+
+
+def cmd_jupyter(args: argparse.Namespace, engine_factory) -> int:
+    from .core.engine import EngineUnavailable
+    from .core.inventory import Inventory
+    from .core.jupyter import find_notebooks
+
+    engine = engine_factory()
+    try:
+        snapshot = Inventory(engine).snapshot()
+        scan = find_notebooks(engine, snapshot, service=args.service)
+    except EngineUnavailable as exc:
+        print(f"mltui jupyter: {exc.message}", file=sys.stderr)
+        return 2
+    except LookupError as exc:
+        print(f"mltui jupyter: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.close()
+    notebooks = scan.notebooks
+    if args.json:
+        print(json.dumps([n.as_dict(args.show_token) for n in notebooks], indent=2))
+        return 0 if notebooks else 1
+    if not notebooks:
+        where = f"in {args.service}" if args.service else "on this engine"
+        print(f"no notebook server found {where}", file=sys.stderr)
+        return 1
+    for n in notebooks:
+        url = n.url if args.show_token else n.masked_url
+        print(f"{n.service}  {n.replica}  {n.status}")
+        if url:
+            print(f"  {url}")
+        if n.note:
+            print(f"  {n.note}")
+    return 0
