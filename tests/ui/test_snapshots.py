@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timezone
+from pathlib import Path
 
 from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
@@ -56,3 +57,47 @@ def test_merged_logs_of_a_four_replica_service(snap_compare, monkeypatch):
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+
+
+TOKEN = "c8eb1f3a9d2e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a"
+
+
+def _notebooks():
+    from mltui.core.jupyter import Notebook
+
+    common = {"container_port": 8888, "token": TOKEN, "source": "exec"}
+    return [
+        Notebook(
+            service="mltui-demo/notebook", service_key="swarm:nb", replica="notebook.1",
+            container_id="5d3e38c00027" * 5, url=f"http://127.0.0.1:8888/?token={TOKEN}",
+            container_url="http://0.0.0.0:8888/", status="reachable", **common,
+        ),
+        Notebook(
+            service="research/lab", service_key="compose:research/lab", replica="lab-1",
+            container_id="6141087ab2dc" * 5, url=f"http://127.0.0.1:49153/lab?token={TOKEN}",
+            container_url="http://6141087ab2dc:8888/lab", status="forbidden: wrong token",
+            path="lab", **common,
+        ),
+        Notebook(
+            service="scratch", service_key="container:x", replica="scratch", container_id="7" * 64,
+            url="", container_url="http://x:8888/", status="not published",
+            note='port 8888 is not published: add ports: ["127.0.0.1:8888:8888"] to the service',
+            **common,
+        ),
+    ]  # fmt: skip
+
+
+def test_notebooks_screen_with_tokens_masked(snap_compare):
+    from mltui.ui.jupyter import NotebookScreen
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        pilot.app.push_screen(NotebookScreen(None, None, notebooks=_notebooks()))
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
+    svg = next(
+        Path(__file__).parent.glob("__snapshots__/*/test_notebooks_screen_with_tokens_masked.svg")
+    )
+    assert TOKEN not in svg.read_text().replace("&#160;", " ")
+    assert TOKEN[:4] in svg.read_text()

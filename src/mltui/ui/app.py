@@ -23,6 +23,7 @@ from ..core.inventory import (
 )
 from ..core.logs import DEFAULT_MAX_LINES
 from .commands import ServiceCommands
+from .jupyter import NotebookScreen
 from .logs import LogScreen
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
 from .services import ServicesScreen
@@ -269,6 +270,13 @@ class MltuiApp(App[int]):
         """The logs screen for ``service`` (all replicas merged) or one replica slot."""
         self.push_screen(LogScreen(self.engine_factory, service, replica, max_lines=self.log_lines))
 
+    def open_notebooks(self, service: Service | None = None) -> None:
+        """The notebooks screen, for ``service`` when it runs Jupyter, else for all."""
+        key = None
+        if service is not None and _looks_like_notebook(service):
+            key = service.key
+        self.push_screen(NotebookScreen(self.engine_factory, self.snapshot, key))
+
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info
         self.services.show_engine(message.info)
@@ -283,3 +291,8 @@ class MltuiApp(App[int]):
             if isinstance(screen, LogScreen):
                 screen.update_snapshot(message.snapshot)
         self.snapshots_applied += 1
+
+
+def _looks_like_notebook(service: Service) -> bool:
+    text = f"{service.image} {service.name}".lower()
+    return "jupyter" in text or "notebook" in text or any("8888" in p for p in service.ports)

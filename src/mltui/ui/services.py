@@ -125,6 +125,7 @@ class ServicesScreen(Screen):
         ),
         Binding("g", "goto", "Go to service", id="services.goto"),
         Binding("l", "logs", "Logs", id="services.logs"),
+        Binding("j", "jupyter", "Notebooks", id="services.jupyter"),
     ]
 
     def __init__(self) -> None:
@@ -403,6 +404,11 @@ class ServicesScreen(Screen):
             if rep is not None and len(svc.replicas) > 1:
                 slot = rep.slot
         self.app.open_logs(svc, slot)  # type: ignore[attr-defined]
+
+    def action_jupyter(self) -> None:
+        """Notebook URLs: of the service under the cursor if it is a notebook, else all."""
+        svc = self._selected_service()
+        self.app.open_notebooks(svc)  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.app.action_refresh()  # type: ignore[attr-defined]
