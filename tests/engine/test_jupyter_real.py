@@ -167,3 +167,19 @@ def test_no_exec_possible_wrong_token_and_no_answer(notebook_image, container_fa
     s = settled(silent)
     assert s["status"] == "not reachable from the host"
     assert "t0k3n" not in json.dumps(s)
+
+
+def test_several_servers_in_one_container_are_all_listed(notebook):
+    second = " ".join(NOTEBOOK).replace("--port=8888", "--port=8889")
+    command = ("sh", "-c", f"{second} & exec " + " ".join(NOTEBOOK))
+    name = notebook("jnb-two", "-p", "127.0.0.1::8888", "-p", "127.0.0.1::8889", command=command)
+
+    def both():
+        servers = [n for n in found(name, "--show-token") if n["status"] == "reachable"]
+        return servers if len(servers) == 2 else None
+
+    servers = wait_for("both servers", both, timeout=60)
+    assert sorted(n["container_port"] for n in servers) == [8888, 8889]
+    assert all("2 servers in this container" in n["note"] for n in servers)
+    for n in servers:
+        assert http_status(n["url"].replace("/?token", "/api/status?token")) == 200
