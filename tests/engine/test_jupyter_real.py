@@ -15,14 +15,7 @@ from mltui.core.stacks import DEMO_NOTEBOOK
 
 pytestmark = pytest.mark.engine
 
-NOTEBOOK = (
-    "jupyter-notebook",
-    "--ip=0.0.0.0",
-    "--port=8888",
-    "--no-browser",
-    "--allow-root",
-    "--notebook-dir=/work",
-)
+NOTEBOOK = DEMO_NOTEBOOK.cmd  # jupyter-notebook --ip=0.0.0.0 --port=8888 ...
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,20 @@ def wait_until():
     return until
 
 
+async def until_service(pilot, name: str, timeout: float = 30.0):
+    """Let the app run until a service called ``name`` is in its inventory; that service."""
+    app = pilot.app
+
+    def found():
+        snapshot = app.snapshot
+        return snapshot is not None and next(
+            (s for s in snapshot.services() if s.name == name), None
+        )
+
+    await until(pilot, found, timeout=timeout, what=f"{name} in the inventory")
+    return found()
+
+
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 

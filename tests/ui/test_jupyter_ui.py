@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from conftest import until_service
 from helpers import docker
 
 from mltui.core.baseimage import ensure_image
@@ -38,14 +39,7 @@ async def test_reveal_copy_and_the_masked_url(notebook_container, wait_until):
     name = notebook_container
     app = MltuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
-            pilot,
-            lambda: (
-                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
-            ),
-            what="the notebook in the inventory",
-        )
-        svc = next(s for s in app.snapshot.services() if s.name == name)
+        svc = await until_service(pilot, name)
         app.services.goto_service(svc.key)
         await pilot.pause()
         await pilot.press("j")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import until_service
 from helpers import docker
 
 from mltui.ui.app import MltuiApp
@@ -40,12 +41,8 @@ def screen_text(view: LogView) -> list[str]:
 
 
 async def open_logs(app: MltuiApp, pilot, name: str, wait_until) -> LogScreen:
-    await wait_until(
-        pilot,
-        lambda: app.snapshot is not None and any(s.name == name for s in app.snapshot.services()),
-        what="the container in the inventory",
-    )
-    app.services.goto_service(next(s.key for s in app.snapshot.services() if s.name == name))
+    service = await until_service(pilot, name)
+    app.services.goto_service(service.key)
     await pilot.pause()
     await pilot.press("l")
     await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), what="the logs screen")
@@ -143,14 +140,7 @@ async def test_the_view_keeps_its_bound_and_says_what_it_dropped(container_facto
     name = container_factory("ui-logs-bound", command=("python3", "-c", SCRIPT))
     app = MltuiApp(log_lines=50)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
-            pilot,
-            lambda: (
-                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
-            ),
-            what="the container in the inventory",
-        )
-        app.open_logs(next(s for s in app.snapshot.services() if s.name == name))
+        app.open_logs(await until_service(pilot, name))
         await wait_until(
             pilot,
             lambda: isinstance(app.screen, LogScreen) and app.screen.buffer.dropped == 252,
@@ -182,13 +172,7 @@ async def test_the_palette_opens_the_logs_of_a_service(container_factory, wait_u
     name = container_factory("ui-logs-palette", command=("python3", "-c", SCRIPT))
     app = MltuiApp()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(
-            pilot,
-            lambda: (
-                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
-            ),
-            what="the container in the inventory",
-        )
+        await until_service(pilot, name)
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*keys("logs of"), "space", *keys("ui-logs-palette"))
