@@ -37,9 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--services", action="store_true", help="services only, no replica rows")
     from .jupyter_cli import add_parser as add_jupyter
     from .logs_cli import add_parser as add_logs
+    from .predict_cli import add_parser as add_predict
 
     add_logs(sub)
     add_jupyter(sub)
+    add_predict(sub)
     demo = sub.add_parser(
         "demo", help="the offline demo stack: notebook, 4 model replicas, load balancer"
     )
@@ -251,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .jupyter_cli import cmd_jupyter
 
         return cmd_jupyter(args, lambda: _engine(args.host))
+    if args.command == "predict":
+        from .predict_cli import cmd_predict
+
+        return cmd_predict(args)
     if args.command == "logs":
         from .logs_cli import cmd_logs
 

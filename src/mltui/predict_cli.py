@@ -1,0 +1,135 @@
+"""`mltui predict FOLDER`: every image of a folder against a model server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="send a folder of images to a model server: class, confidence, latency, accuracy",
+        description="Predict every image under FOLDER (images in <class>/ subfolders are "
+        "checked against their folder's name). Exits 1 when a request failed or accuracy "
+        "is under --min-accuracy, so it can gate a pipeline.",
+    )
+    p.add_argument("folder", metavar="FOLDER", type=Path)
+    p.add_argument("--url", default="http://127.0.0.1:8501", help="server (default %(default)s)")
+    p.add_argument("--model", default="my_model", help="model name (default %(default)s)")
+    p.add_argument(
+        "--protocol",
+        choices=("auto", "tfserving", "kserve-v1", "v2"),
+        default="auto",
+        help="TF Serving REST, KServe V1 or Open Inference V2 (default: ask the server)",
+    )
+    p.add_argument("--classes", type=Path, metavar="FILE", help="class names: lines or JSON")
+    p.add_argument("--shape", metavar="H,W,C", help="input shape when the server has no metadata")
+    p.add_argument(
+        "--scale", type=float, default=1.0, choices=(1.0, 255.0), help="floats in 0..1 or 0..255"
+    )
+    p.add_argument("--batch", type=int, default=1, metavar="N", help="images per request")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests at once")
+    p.add_argument("--top-k", type=int, default=3, metavar="K", help="classes kept per image")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
+    p.add_argument("--min-accuracy", type=float, metavar="A", help="fail under this (0..1)")
+    p.add_argument("--json", action="store_true", help="print results and summary as JSON")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="also write the results as CSV")
+    p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
+
+
+def _shape(text: str | None) -> tuple[int, int, int] | None:
+    if not text:
+        return None
+    try:
+        h, w, c = (int(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"--shape {text!r}: give H,W,C such as 224,224,3") from None
+    if h < 1 or w < 1 or c not in (1, 3):
+        raise ValueError("--shape: H and W at least 1, C 1 or 3")
+    return h, w, c
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .core import predict as core
+
+    def fail(message: str) -> int:
+        print(f"mltui predict: {message}", file=sys.stderr)
+        return 2
+
+    if not args.folder.is_dir():
+        return fail(f"{args.folder}: not a folder")
+    if args.batch < 1 or args.concurrency < 1:
+        return fail("--batch and --concurrency must be at least 1")
+    images, _others = core.list_images(args.folder)
+    if not images:
+        return fail(f"{args.folder}: no image in it (jpg, png, bmp, gif, webp, tif)")
+    try:
+        classes = core.load_classes(args.classes)
+    except (OSError, core.PredictError) as exc:
+        return fail(str(exc))
+    try:
+        shape = _shape(args.shape)
+        endpoint = core.detect(args.url, args.model, protocol=args.protocol, shape=shape)
+    except (ValueError, core.PredictError) as exc:
+        return fail(str(exc))
+    options = core.RunOptions(args.concurrency, args.batch, args.scale, args.top_k, args.timeout)
+    start = time.perf_counter()
+    results = core.run(endpoint, args.folder, classes, options)
+    summary = core.summarize(results, time.perf_counter() - start)
+    data = core.to_json(endpoint, results, summary)
+    if args.out:
+        args.out.write_text(json.dumps(data, indent=1))
+    if args.csv:
+        core.write_csv(args.csv, results)
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        _print(endpoint, results, summary)
+    failed = summary.failed > 0
+    low = args.min_accuracy is not None and (
+        summary.accuracy is None or summary.accuracy < args.min_accuracy
+    )
+    if low:
+        shown = "none" if summary.accuracy is None else f"{summary.accuracy:.3f}"
+        print(f"mltui predict: accuracy {shown} is under {args.min_accuracy}", file=sys.stderr)
+    return 1 if failed or low else 0
+
+
+def _print(endpoint, results, summary) -> None:
+    from .core.textsafe import safe_text
+
+    sig = endpoint.signature
+    print(
+        f"{endpoint.protocol} {endpoint.url} model {endpoint.model} "
+        f"versions {','.join(endpoint.versions) or '-'} {endpoint.state}; input "
+        f"{sig.input_name or '?'} {sig.dtype} {'x'.join(map(str, sig.shape))} ({sig.source})"
+    )
+    for r in results:
+        if r.ok:
+            mark = {True: "ok  ", False: "MISS", None: "    "}[r.hit]
+            exp = f" (expected {r.expected})" if r.hit is False else ""
+            print(
+                f"{mark} {safe_text(r.image, 60):<40} {safe_text(r.predicted, 30):<12} "
+                f"{r.confidence:6.3f} {r.latency_ms:7.1f} ms{exp}"
+            )
+        else:
+            mark = "skip" if not r.failed else "ERR "
+            print(f"{mark} {safe_text(r.image, 60):<40} {r.error_kind}: {safe_text(r.error, 120)}")
+    s = summary
+    acc = "-" if s.accuracy is None else f"{s.accuracy:.3f} of {s.labelled}"
+    lat = (
+        "-"
+        if s.p50_ms is None
+        else f"p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, max {s.max_ms:.1f} ms"
+    )
+    print(
+        f"\n{s.images} images in {s.seconds:.2f} s ({s.images_per_s:.1f}/s); accuracy {acc}; {lat}"
+    )
+    if s.errors:
+        print("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())))
+    if s.confused:
+        print("most confused: " + ", ".join(f"{a}->{b} {n}" for a, b, n in s.confused))
