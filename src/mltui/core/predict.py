@@ -226,7 +226,8 @@ def expected_class(folder: Path, path: Path) -> str | None:
 
 
 def load_image(path: Path, signature: Signature, scale: float = 1.0) -> Any:
-    """The image as the signature wants it: a float/uint8 array H x W x C, or bytes."""
+    """The image as the signature wants it: its H x W x C uint8 pixels (the encoder
+    writes them as floats in 0..1 or 0..255, or as integers), or the file's bytes."""
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
@@ -256,12 +257,7 @@ def load_image(path: Path, signature: Signature, scale: float = 1.0) -> Any:
         raise ImageProblem("corrupt image", str(exc)[:160] or "cannot be decoded") from None
     if c == 1:
         arr = arr[:, :, None]
-    if signature.dtype in ("DT_UINT8", "UINT8"):
-        return arr
-    out = arr.astype(np.float32)
-    if scale == 1.0:
-        out *= np.float32(1 / 255)
-    return out
+    return np.ascontiguousarray(arr, dtype=np.uint8)  # the encoder scales it
 
 
 class ImageProblem(Exception):
@@ -272,8 +268,10 @@ class ImageProblem(Exception):
 
 
 # -- request and answer ---------------------------------------------------------------
-def encode(endpoint: Endpoint, batch: Sequence[Any]) -> bytes:
-    """The request body for ``batch`` (arrays, or bytes for a string input)."""
+def encode(endpoint: Endpoint, batch: Sequence[Any], scale: float = 1.0) -> bytes:
+    """The request body for ``batch``: uint8 pixel arrays (written through a table
+    of the 256 values' JSON text, see :func:`pixels_json`), float arrays (orjson),
+    or bytes for a string input."""
     import numpy as np
     import orjson
 
@@ -295,6 +293,24 @@ def encode(endpoint: Endpoint, batch: Sequence[Any]) -> bytes:
             )
         return orjson.dumps({"instances": instances})
     stacked = np.stack(batch) if len(batch) > 1 else batch[0][None]
+    if stacked.dtype == np.uint8:
+        as_int = sig.dtype in ("DT_UINT8", "UINT8")
+        if endpoint.protocol == "v2":
+            head = json.dumps(
+                {
+                    "name": sig.input_name or "input_1",
+                    "shape": list(stacked.shape),
+                    "datatype": "UINT8" if as_int else "FP32",
+                }
+            )
+            data = pixels_json(stacked.reshape(-1), scale, as_int)
+            return b'{"inputs":[' + head[:-1].encode() + b',"data":' + data + b"}]}"
+        head = (
+            '{"signature_name":"serving_default","instances":'
+            if endpoint.protocol == "tfserving"
+            else '{"instances":'
+        )
+        return head.encode() + pixels_json(stacked, scale, as_int) + b"}"
     if endpoint.protocol == "v2":
         dtype = "UINT8" if stacked.dtype == np.uint8 else "FP32"
         return orjson.dumps(
@@ -314,6 +330,57 @@ def encode(endpoint: Endpoint, batch: Sequence[Any]) -> bytes:
     if endpoint.protocol == "tfserving":
         body = {"signature_name": "serving_default", "instances": stacked}
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+_TABLES: dict[tuple[float, bool], Any] = {}
+
+
+def _table(scale: float, as_int: bool) -> Any:
+    """The JSON text of each byte value (k/255 as the shortest float32 text, k as a
+    float, or k), right-aligned to one width and followed by a comma: a
+    (256, width + 1) uint8 array."""
+    import numpy as np
+
+    key = (scale, as_int)
+    if key not in _TABLES:
+        if as_int:
+            texts = [str(k) for k in range(256)]
+        else:
+            values = np.arange(256, dtype=np.float32)
+            if scale == 1.0:
+                values = values * np.float32(1 / 255)
+            texts = [np.format_float_positional(v, unique=True, trim="0") for v in values]
+        width = max(map(len, texts))
+        raw = b"".join(t.rjust(width).encode() + b"," for t in texts)
+        _TABLES[key] = np.frombuffer(raw, dtype=np.uint8).reshape(256, width + 1)
+    return _TABLES[key]
+
+
+def _wrap(fragments: Any) -> Any:
+    """(..., K, L) byte fragments that each end in "," -> (..., K*L + 2): "[" the
+    fragments "]," (the last fragment's comma becomes the closing bracket)."""
+    import numpy as np
+
+    *lead, k, length = fragments.shape
+    out = np.empty((*lead, k * length + 2), dtype=np.uint8)
+    out[..., 0] = 0x5B  # [
+    out[..., 1 : k * length + 1] = fragments.reshape(*lead, k * length)
+    out[..., k * length] = 0x5D  # ]
+    out[..., k * length + 1] = 0x2C  # ,
+    return out
+
+
+def pixels_json(pixels: Any, scale: float = 1.0, as_int: bool = False) -> bytes:
+    """A nested JSON array of ``pixels`` (uint8, any shape) as floats in 0..1
+    (``scale`` 1) or 0..255, or as integers: built with array operations from a
+    table of the 256 possible values, so a 224x224x3 image takes a millisecond or
+    two where ``json.dumps(image.tolist())`` takes about a hundred."""
+    import numpy as np
+
+    out = np.take(_table(scale, as_int), pixels, axis=0)  # (..., width + 1)
+    for _ in range(pixels.ndim):
+        out = _wrap(out)
+    return out[:-1].tobytes()
 
 
 class AnswerProblem(Exception):
@@ -491,7 +558,7 @@ def _send(
 ) -> None:
     import requests
 
-    body = encode(endpoint, arrays)
+    body = encode(endpoint, arrays, opts.scale)
     start = time.perf_counter()
     try:
         answer = session.post(
