@@ -101,3 +101,48 @@ def test_notebooks_screen_with_tokens_masked(snap_compare):
     )
     assert TOKEN not in svg.read_text().replace("&#160;", " ")
     assert TOKEN[:4] in svg.read_text()
+
+
+def test_predict_screen_after_a_run(snap_compare):
+    """A finished run: rows with hits, a miss, a bad file, and the summary."""
+    from mltui.core import predict as core
+    from mltui.ui.predict import PredictScreen
+
+    R = core.Result
+    results = [
+        R("0/digit-0001.png", "0", "0", 0.998, [], 41.2),
+        R("1/digit-0046.png", "1", "1", 0.951, [], 38.7),
+        R("3/digit-0139.png", "3", "9", 0.612, [], 44.0),
+        R("7/digit-0316.png", "7", "7", 0.987, [], 39.5),
+        R(
+            "7/broken.png",
+            "7",
+            error_kind="not an image",
+            error="not an image file mltui can decode",
+        ),
+        R(
+            "notes.txt",
+            None,
+            error_kind="skipped",
+            error="not an image file (by its name): not sent",
+        ),
+    ]
+    summary = core.summarize(results, 0.25)
+    endpoint = core.Endpoint(
+        "http://127.0.0.1:8501", "my_model", "tfserving", ("1",), "AVAILABLE",
+        core.Signature("input_1", "DT_FLOAT", (224, 224, 3), "dense", "metadata"),
+    )  # fmt: skip
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        pilot.app.push_screen(
+            PredictScreen(
+                folder="stacks/demo/test-images",
+                results=results,
+                summary=summary,
+                endpoint=endpoint,
+            )  # fmt: skip
+        )
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)

@@ -277,6 +277,12 @@ class MltuiApp(App[int]):
             key = service.key
         self.push_screen(NotebookScreen(self.engine_factory, self.snapshot, key))
 
+    def open_predict(self, service: Service | None = None) -> None:
+        """The predict screen, its URL guessed from ``service``'s published port."""
+        from .predict import PredictScreen, guess_url
+
+        self.push_screen(PredictScreen(url=guess_url(service)))
+
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info
         self.services.show_engine(message.info)

@@ -126,6 +126,7 @@ class ServicesScreen(Screen):
         Binding("g", "goto", "Go to service", id="services.goto"),
         Binding("l", "logs", "Logs", id="services.logs"),
         Binding("j", "jupyter", "Notebooks", id="services.jupyter"),
+        Binding("p", "predict", "Predict", id="services.predict"),
     ]
 
     def __init__(self) -> None:
@@ -409,6 +410,10 @@ class ServicesScreen(Screen):
         """Notebook URLs: of the service under the cursor if it is a notebook, else all."""
         svc = self._selected_service()
         self.app.open_notebooks(svc)  # type: ignore[attr-defined]
+
+    def action_predict(self) -> None:
+        """A folder of images against the serving service under the cursor."""
+        self.app.open_predict(self._selected_service())  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.app.action_refresh()  # type: ignore[attr-defined]

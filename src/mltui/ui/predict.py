@@ -1,0 +1,271 @@
+"""The predict screen: a folder of images against a model server, results as they come."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from ..core import predict as core
+from ..core.inventory import Service
+from ..core.stacks import DEMO_DIR
+from ..core.textsafe import safe_text
+
+_PUBLISHED = re.compile(r"(?:(?P<ip>[\d.]+):)?(?P<host>\d+)->(?P<target>\d+)/tcp")
+
+
+def guess_url(service: Service | None) -> str:
+    """The host URL of a serving service: its port published for 8501 (else the first)."""
+    if service is None:
+        return "http://127.0.0.1:8501"
+    best = None
+    for text in service.ports:
+        m = _PUBLISHED.search(text)
+        if m is None:
+            continue
+        ip = m.group("ip") or "127.0.0.1"
+        ip = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+        url = f"http://{ip}:{m.group('host')}"
+        if m.group("target") == "8501":
+            return url
+        best = best or url
+    return best or "http://127.0.0.1:8501"
+
+
+def default_folder() -> str:
+    demo = DEMO_DIR / "test-images"
+    return str(demo) if demo.is_dir() else "."
+
+
+class PredictScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="predict.back"),
+        Binding("ctrl+r", "run", "Run", id="predict.run"),
+        Binding("ctrl+o", "export", "Export CSV+JSON", id="predict.export"),
+    ]
+
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8501",
+        model: str = "my_model",
+        folder: str | None = None,
+        classes: str = "",
+        *,
+        results: list[core.Result] | None = None,
+        summary: core.Summary | None = None,
+        endpoint: core.Endpoint | None = None,
+    ) -> None:
+        super().__init__()
+        self.start = {
+            "url": url,
+            "model": model,
+            "folder": folder or default_folder(),
+            "classes": classes,
+        }
+        if not classes and Path(self.start["folder"], "classes.txt").is_file():
+            self.start["classes"] = str(Path(self.start["folder"], "classes.txt"))
+        self.results: list[core.Result] = results or []
+        self.summary = summary
+        self.endpoint = endpoint
+        self.running = False
+        self.problem = ""
+        self.export_dir = Path.cwd()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pr-bar")
+        with Horizontal(id="pr-form"):
+            for key, label in (
+                ("url", "URL"),
+                ("model", "model"),
+                ("folder", "folder"),
+                ("classes", "classes"),
+            ):
+                with Vertical(classes="pr-field"):
+                    yield Label(label)
+                    yield Input(self.start[key], id=f"pr-{key}")
+        table: DataTable = DataTable(id="pr-table", cursor_type="row")
+        table.add_columns("IMAGE", "EXPECTED", "PREDICTED", "CONFIDENCE", "LATENCY", "")
+        yield table
+        yield Static(id="pr-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for r in self.results:
+            self._add_row(r)
+        self._show()
+        self.query_one("#pr-folder", Input).focus()
+
+    # -- running ----------------------------------------------------------------------
+    def _field(self, key: str) -> str:
+        return self.query_one(f"#pr-{key}", Input).value.strip()
+
+    def action_run(self) -> None:
+        if self.running:
+            return
+        self.results = []
+        self.summary = None
+        self.problem = ""
+        self.query_one(DataTable).clear()
+        self.running = True
+        self._show()
+        self._run(
+            self._field("url"), self._field("model"), self._field("folder"), self._field("classes")
+        )
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.action_run()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="predict",
+        description="predict a folder",
+    )
+    def _run(self, url: str, model: str, folder: str, classes_file: str) -> None:
+        try:
+            path = Path(folder).expanduser()
+            if not path.is_dir():
+                raise core.PredictError(f"{folder}: not a folder")
+            if not core.list_images(path)[0]:
+                raise core.PredictError(f"{folder}: no image in it")
+            classes = core.load_classes(Path(classes_file).expanduser() if classes_file else None)
+            endpoint = core.detect(url, model)
+        except (core.PredictError, OSError, ValueError) as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._started, endpoint)
+        start = time.perf_counter()
+        results = core.run(
+            endpoint,
+            path,
+            classes,
+            core.RunOptions(),
+            on_result=lambda r: self.app.call_from_thread(self._arrived, r),
+        )
+        summary = core.summarize(results, time.perf_counter() - start)
+        self.app.call_from_thread(self._finished, results, summary)
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.problem = message
+        self._show()
+
+    def _started(self, endpoint: core.Endpoint) -> None:
+        self.endpoint = endpoint
+        self._show()
+
+    def _arrived(self, result: core.Result) -> None:
+        self.results.append(result)
+        self._add_row(result)
+        if len(self.results) % 20 == 0:
+            self._show()
+
+    def _finished(self, results: list[core.Result], summary: core.Summary) -> None:
+        self.running = False
+        self.summary = summary
+        self._show()
+
+    # -- showing -----------------------------------------------------------------------
+    def _add_row(self, r: core.Result) -> None:
+        if r.ok:
+            mark = {
+                True: Text("hit", style="green"),
+                False: Text("MISS", style="bold red"),
+                None: Text(""),
+            }[r.hit]
+            cells = [
+                safe_text(r.image, 50),
+                safe_text(r.expected or "", 20),
+                safe_text(r.predicted or "", 20),
+                f"{r.confidence:.3f}" if r.confidence is not None else "",
+                f"{r.latency_ms:.1f} ms" if r.latency_ms is not None else "",
+                mark,
+            ]
+        else:
+            style = "dim" if not r.failed else "red"
+            cells = [
+                safe_text(r.image, 50),
+                safe_text(r.expected or "", 20),
+                Text(safe_text(r.error_kind, 20), style=style),
+                "",
+                "",
+                Text(safe_text(r.error, 80), style=style),
+            ]
+        self.query_one(DataTable).add_row(*cells)
+
+    def _show(self) -> None:
+        bar = Text(" PREDICT ", style="bold reverse")
+        ep = self.endpoint
+        if ep is not None:
+            sig = ep.signature
+            bar.append(
+                f"  {ep.protocol} · {safe_text(ep.model, 40)} v{','.join(ep.versions) or '?'} "
+                f"{safe_text(ep.state, 20)} · input {safe_text(sig.input_name or '?', 30)} "
+                f"{sig.dtype} {'x'.join(map(str, sig.shape))} ({sig.source})"
+            )
+        if self.problem:
+            bar.append(f"  {safe_text(self.problem, 200)}", style="red")
+        elif self.running:
+            bar.append(f"  running… {len(self.results)} done", style="yellow")
+        self.query_one("#pr-bar", Static).update(bar)
+        self.query_one("#pr-summary", Static).update(self._summary_text())
+
+    def _summary_text(self) -> Text:
+        s = self.summary
+        if s is None:
+            return Text(
+                "ctrl+r runs the folder against the server; rows appear as answers come.",
+                style="dim",
+            )
+        text = Text()
+        text.append(
+            f"{s.images} images in {s.seconds:.2f} s ({s.images_per_s:.1f}/s)", style="bold"
+        )
+        if s.accuracy is not None:
+            style = "green" if s.accuracy >= 0.9 else "yellow" if s.accuracy >= 0.5 else "red"
+            text.append(f"   accuracy {s.accuracy:.1%} of {s.labelled}", style=f"bold {style}")
+        if s.p50_ms is not None:
+            text.append(
+                f"   latency p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, max {s.max_ms:.1f} ms"
+            )
+        if s.errors:
+            text.append(
+                "\nerrors: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())),
+                style="red",
+            )
+        if s.confused:
+            text.append(
+                "\nmost confused: " + ", ".join(f"{a}→{b} ×{n}" for a, b, n in s.confused),
+                style="yellow",
+            )
+        return text
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_export(self) -> None:
+        if self.summary is None or self.endpoint is None:
+            self.notify("nothing to export yet: run first", severity="warning")
+            return
+        import json
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base = self.export_dir / f"mltui-predict-{stamp}"
+        try:
+            core.write_csv(base.with_suffix(".csv"), self.results)
+            data = core.to_json(self.endpoint, self.results, self.summary)
+            base.with_suffix(".json").write_text(json.dumps(data, indent=1))
+        except OSError as exc:
+            self.notify(f"could not export: {exc}", severity="error")
+            return
+        self.notify(f"wrote {base}.csv and .json")

@@ -1,0 +1,74 @@
+"""The predict screen driven with Pilot against the demo's real model server."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from helpers import docker, http_status, wait_for
+
+from mltui.core.baseimage import ensure_image
+from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
+from mltui.ui.app import MltuiApp
+from mltui.ui.predict import PredictScreen, guess_url
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def model_url(engine_info, run_id):
+    name = f"{run_id}-ui-model"
+    docker(
+        "run", "-d", "--name", name, "--label", f"mltui.test={run_id}", "-p", "127.0.0.1::8501",
+        ensure_image(DEMO_MODEL),
+    )  # fmt: skip
+    port = docker("port", name, "8501/tcp").split(":")[-1].strip()
+    url = f"http://127.0.0.1:{port}"
+    wait_for("the model", lambda: http_status(f"{url}/v1/models/my_model") == 200)
+    yield url, name
+    docker("rm", "-f", name, check=False)
+
+
+async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_until):
+    url, name = model_url
+    folder = tmp_path / "imgs"
+    for cls in ("1", "7"):
+        (folder / cls).mkdir(parents=True)
+        for path in sorted((DEMO_DIR / "test-images" / cls).glob("*.png"))[:3]:
+            shutil.copy(path, folder / cls / path.name)
+    (folder / "7" / "broken.png").write_bytes(b"not a png")
+    app = MltuiApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        # the service's published port makes the URL
+        await wait_until(
+            pilot,
+            lambda: (
+                app.snapshot is not None and any(s.name == name for s in app.snapshot.services())
+            ),
+            what="the model in the inventory",
+        )
+        svc = next(s for s in app.snapshot.services() if s.name == name)
+        assert guess_url(svc) == url
+        app.services.goto_service(svc.key)
+        await pilot.pause()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PredictScreen), what="the screen")
+        screen = app.screen
+        assert screen.query_one("#pr-url").value == url
+        screen.query_one("#pr-folder").value = str(folder)
+        screen.query_one("#pr-classes").value = str(DEMO_DIR / "test-images" / "classes.txt")
+        screen.export_dir = tmp_path
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.summary is not None, timeout=120, what="the run")
+        table = screen.query_one("DataTable")
+        assert table.row_count == 7
+        s = screen.summary
+        assert (s.images, s.failed, s.labelled) == (7, 1, 6)
+        assert s.accuracy is not None and s.accuracy >= 5 / 6
+        assert s.errors == {"not an image": 1}  # broken.png: Pillow cannot identify it
+        assert "accuracy" in str(screen.query_one("#pr-summary").render())
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: list(tmp_path.glob("mltui-predict-*.csv")), what="export")
+        assert len(list(tmp_path.glob("mltui-predict-*.json"))) == 1
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PredictScreen)
