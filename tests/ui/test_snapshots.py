@@ -141,7 +141,7 @@ def test_predict_screen_after_a_run(snap_compare):
                 results=results,
                 summary=summary,
                 endpoint=endpoint,
-            )  # fmt: skip
+            )
         )
         await pilot.pause(0.3)
 
