@@ -67,7 +67,32 @@ def predict_digits(url: str, per_class: int = 2) -> float:
     return hits / total
 
 
-def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, run_id):
+def mltui_predict_agrees(url: str, tmp_path, per_class: int = 2) -> None:
+    """`mltui predict` through the balancer gives, image by image, the classes the
+    server gives one request at a time."""
+    import shutil
+    import sys
+
+    folder = tmp_path / "imgs"
+    expected = {}
+    for cls in range(10):
+        (folder / str(cls)).mkdir(parents=True)
+        for path in sorted((DEMO_DIR / "test-images" / str(cls)).glob("*.png"))[:per_class]:
+            shutil.copy(path, folder / str(cls) / path.name)
+            body = json.dumps({"instances": [read_png_rgb(path)]})
+            probs = requests.post(f"{url}/v1/models/my_model:predict", data=body, timeout=60)
+            probs = probs.json()["predictions"][0]
+            expected[f"{cls}/{path.name}"] = str(max(range(10), key=probs.__getitem__))
+    out = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "predict", "--url", url, "--json", str(folder)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    data = json.loads(out.stdout)
+    assert {r["image"]: r["predicted"] for r in data["results"]} == expected
+    assert data["summary"]["failed"] == 0 and data["summary"]["accuracy"] >= 0.9
+
+
+def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, run_id, tmp_path):
     stack = f"{run_id}demo"
     port = free_port()
     env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}
@@ -77,6 +102,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
         wait_ready(stack, url)
         assert len(replicas_seen(url)) > 1, "the balancer sent every request to one replica"
         assert predict_digits(url) >= 0.9
+        mltui_predict_agrees(url, tmp_path)
 
         # kill one replica: swarm replaces it (new container, new address), routing goes on
         model = services_of(stack)["model"]
@@ -107,7 +133,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
         docker("stack", "rm", stack, check=False)
 
 
-def test_compose_up_runs_the_compose_file(demo_env, run_id):
+def test_compose_up_runs_the_compose_file(demo_env, run_id, tmp_path):
     project = f"{run_id}democ"
     port = free_port()
     env = {**demo_env, "MLTUI_DEMO_PORT": str(port), "MLTUI_DEMO_NOTEBOOK_PORT": str(free_port())}
@@ -117,6 +143,7 @@ def test_compose_up_runs_the_compose_file(demo_env, run_id):
         wait_ready(project, url)
         assert services_of(project)["model"].kind == "compose"
         assert len(replicas_seen(url)) > 1
+        mltui_predict_agrees(url, tmp_path)
     finally:
         subprocess.run(
             [COMPOSE_V2, "-p", project, "-f", str(DEMO_COMPOSE), "down", "-t", "1"],
