@@ -20,11 +20,13 @@ def model_url(engine_info, run_id):
     name = f"{run_id}-ui-model"
     docker(
         "run", "-d", "--name", name, "--label", f"mltui.test={run_id}", "-p", "127.0.0.1::8501",
-        ensure_image(DEMO_MODEL),
+        # served under another name, as TF Serving does with MODEL_NAME
+        "-e", "MODEL_NAME=digits", ensure_image(DEMO_MODEL),
+        "sh", "-c", "ln -s /models/my_model /models/digits && exec python3 /srv/model/server.py",
     )  # fmt: skip
     port = docker("port", name, "8501/tcp").split(":")[-1].strip()
     url = f"http://127.0.0.1:{port}"
-    wait_for("the model", lambda: http_status(f"{url}/v1/models/my_model") == 200)
+    wait_for("the model", lambda: http_status(f"{url}/v1/models/digits") == 200)
     yield url, name
     docker("rm", "-f", name, check=False)
 
@@ -55,6 +57,10 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         await wait_until(pilot, lambda: isinstance(app.screen, PredictScreen), what="the screen")
         screen = app.screen
         assert screen.query_one("#pr-url").value == url
+        # the model's name comes from the container's MODEL_NAME
+        await wait_until(
+            pilot, lambda: screen.query_one("#pr-model").value == "digits", what="MODEL_NAME"
+        )
         screen.query_one("#pr-folder").value = str(folder)
         screen.query_one("#pr-classes").value = str(DEMO_DIR / "test-images" / "classes.txt")
         screen.export_dir = tmp_path

@@ -34,6 +34,22 @@ MAX_PIXELS = 64_000_000  # a bigger image is refused, not decoded
 SKIPPED = "skipped"  # a file that is not an image by its name: listed, not sent, not a failure
 
 
+def model_name_of(engine: Any, container_id: str, default: str = "my_model") -> str:
+    """MODEL_NAME from a serving container's environment (TF Serving images read
+    it), else ``default``."""
+    from .engine import EngineError
+
+    try:
+        config = engine.inspect_container(container_id).get("Config") or {}
+    except EngineError:
+        return default
+    env = config.get("Env") if isinstance(config, dict) else None
+    for item in env if isinstance(env, list) else []:
+        if isinstance(item, str) and item.startswith("MODEL_NAME=") and len(item) > 11:
+            return item[11:]
+    return default
+
+
 class PredictError(Exception):
     """A run cannot start (no server, no model, a signature mltui cannot feed)."""
 

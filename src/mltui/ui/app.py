@@ -281,7 +281,14 @@ class MltuiApp(App[int]):
         """The predict screen, its URL guessed from ``service``'s published port."""
         from .predict import PredictScreen, guess_url
 
-        self.push_screen(PredictScreen(url=guess_url(service)))
+        running = [r for r in service.replicas if r.running] if service is not None else []
+        self.push_screen(
+            PredictScreen(
+                url=guess_url(service),
+                engine_factory=self.engine_factory,
+                container_id=running[0].container_id if running else "",
+            )
+        )
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..core import predict as core
+from ..core.engine import Engine
 from ..core.inventory import Service
 from ..core.stacks import DEMO_DIR
 from ..core.textsafe import safe_text
@@ -55,6 +57,8 @@ class PredictScreen(Screen):
     def __init__(
         self,
         url: str = "http://127.0.0.1:8501",
+        engine_factory: Callable[[], Engine] | None = None,
+        container_id: str = "",
         model: str = "my_model",
         folder: str | None = None,
         classes: str = "",
@@ -78,6 +82,8 @@ class PredictScreen(Screen):
         self.running = False
         self.problem = ""
         self.export_dir = Path.cwd()
+        self.engine_factory = engine_factory
+        self.container_id = container_id
 
     def compose(self) -> ComposeResult:
         yield Static(id="pr-bar")
@@ -102,6 +108,24 @@ class PredictScreen(Screen):
             self._add_row(r)
         self._show()
         self.query_one("#pr-folder", Input).focus()
+        if self.engine_factory is not None and self.container_id:
+            self._model_name()
+
+    @work(thread=True, exit_on_error=False, group="predict-model", description="read MODEL_NAME")
+    def _model_name(self) -> None:
+        assert self.engine_factory is not None
+        engine = self.engine_factory()
+        try:
+            name = core.model_name_of(engine, self.container_id, "")
+        finally:
+            engine.close()
+        if name:
+            self.app.call_from_thread(self._set_model, name)
+
+    def _set_model(self, name: str) -> None:
+        box = self.query_one("#pr-model", Input)
+        if box.value == self.start["model"]:  # the user has not typed one
+            box.value = name
 
     # -- running ----------------------------------------------------------------------
     def _field(self, key: str) -> str:
