@@ -65,14 +65,27 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         screen.query_one("#pr-classes").value = str(DEMO_DIR / "test-images" / "classes.txt")
         screen.export_dir = tmp_path
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: screen.summary is not None, timeout=120, what="the run")
+        await wait_until(
+            pilot, lambda: screen.summary is not None or screen.problem, timeout=120, what="the run"
+        )
+        assert not screen.problem, screen.problem
         table = screen.query_one("DataTable")
         assert table.row_count == 7
         s = screen.summary
         assert (s.images, s.failed, s.labelled) == (7, 1, 6)
         assert s.accuracy is not None and s.accuracy >= 5 / 6
         assert s.errors == {"not an image": 1}  # broken.png: Pillow cannot identify it
-        assert "accuracy" in str(screen.query_one("#pr-summary").render())
+        summary_text = str(screen.query_one("#pr-summary").render())
+        assert "accuracy" in summary_text
+        # the row under the cursor shows its top classes
+        row = next(i for i, r in enumerate(screen.results) if r.ok)
+        table.move_cursor(row=row)
+        await pilot.pause()
+        first = screen.results[row]
+        assert len(first.top) == 3
+        assert f"{first.top[0][0]} {first.top[0][1]:.3f}" in str(
+            screen.query_one("#pr-summary").render()
+        )
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: list(tmp_path.glob("mltui-predict-*.csv")), what="export")
         assert len(list(tmp_path.glob("mltui-predict-*.json"))) == 1

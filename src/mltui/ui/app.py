@@ -279,8 +279,10 @@ class MltuiApp(App[int]):
 
     def open_predict(self, service: Service | None = None) -> None:
         """The predict screen, its URL guessed from ``service``'s published port."""
-        from .predict import PredictScreen, guess_url
+        from .predict import PredictScreen, guess_url, serving_service
 
+        snapshot = self.snapshot
+        service = serving_service(list(snapshot.services()) if snapshot else [], service)
         running = [r for r in service.replicas if r.running] if service is not None else []
         self.push_screen(
             PredictScreen(

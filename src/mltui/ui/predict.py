@@ -42,6 +42,17 @@ def guess_url(service: Service | None) -> str:
     return best or "http://127.0.0.1:8501"
 
 
+def serving_service(candidates: list[Service], chosen: Service | None) -> Service | None:
+    """The service to predict against: the chosen one if it publishes a port, else
+    the first that looks like a model server (port 8501, a serving image)."""
+    if chosen is not None and chosen.ports:
+        return chosen
+    for svc in candidates:
+        if any("->8501/" in p for p in svc.ports) or "serving" in svc.image.lower():
+            return svc
+    return chosen
+
+
 def default_folder() -> str:
     demo = DEMO_DIR / "test-images"
     return str(demo) if demo.is_dir() else "."
@@ -73,6 +84,8 @@ class PredictScreen(Screen):
             "model": model,
             "folder": folder or default_folder(),
             "classes": classes,
+            "concurrency": "8",
+            "batch": "1",
         }
         if not classes and Path(self.start["folder"], "classes.txt").is_file():
             self.start["classes"] = str(Path(self.start["folder"], "classes.txt"))
@@ -93,8 +106,12 @@ class PredictScreen(Screen):
                 ("model", "model"),
                 ("folder", "folder"),
                 ("classes", "classes"),
+                ("concurrency", "at once"),
+                ("batch", "per request"),
             ):
-                with Vertical(classes="pr-field"):
+                with Vertical(
+                    classes="pr-field" + (" -narrow" if key in ("concurrency", "batch") else "")
+                ):
                     yield Label(label)
                     yield Input(self.start[key], id=f"pr-{key}")
         table: DataTable = DataTable(id="pr-table", cursor_type="row")
@@ -138,10 +155,24 @@ class PredictScreen(Screen):
         self.summary = None
         self.problem = ""
         self.query_one(DataTable).clear()
+        try:
+            options = core.RunOptions(
+                concurrency=int(self._field("concurrency")), batch=int(self._field("batch"))
+            )
+            if options.concurrency < 1 or options.batch < 1:
+                raise ValueError
+        except ValueError:
+            self.problem = "at once and per request: whole numbers, at least 1"
+            self._show()
+            return
         self.running = True
         self._show()
         self._run(
-            self._field("url"), self._field("model"), self._field("folder"), self._field("classes")
+            self._field("url"),
+            self._field("model"),
+            self._field("folder"),
+            self._field("classes"),
+            options,
         )
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
@@ -154,7 +185,9 @@ class PredictScreen(Screen):
         group="predict",
         description="predict a folder",
     )
-    def _run(self, url: str, model: str, folder: str, classes_file: str) -> None:
+    def _run(
+        self, url: str, model: str, folder: str, classes_file: str, options: core.RunOptions
+    ) -> None:
         try:
             path = Path(folder).expanduser()
             if not path.is_dir():
@@ -172,7 +205,7 @@ class PredictScreen(Screen):
             endpoint,
             path,
             classes,
-            core.RunOptions(),
+            options,
             on_result=lambda r: self.app.call_from_thread(self._arrived, r),
         )
         summary = core.summarize(results, time.perf_counter() - start)
@@ -243,7 +276,24 @@ class PredictScreen(Screen):
         self.query_one("#pr-bar", Static).update(bar)
         self.query_one("#pr-summary", Static).update(self._summary_text())
 
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self.query_one("#pr-summary", Static).update(self._summary_text())
+
+    def _selected(self) -> core.Result | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.results[row] if 0 <= row < len(self.results) else None
+
     def _summary_text(self) -> Text:
+        text = self._summary_only()
+        picked = self._selected()
+        if picked is not None and picked.top:
+            text.append(f"\n{safe_text(picked.image, 60)}: ", style="bold")
+            text.append(
+                "   ".join(f"{safe_text(name, 20)} {score:.3f}" for name, score in picked.top)
+            )
+        return text
+
+    def _summary_only(self) -> Text:
         s = self.summary
         if s is None:
             return Text(
