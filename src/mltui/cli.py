@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("ps", help="list stacks, services and replicas")
     ps.add_argument("--json", action="store_true", help="print JSON for scripts")
     ps.add_argument("--services", action="store_true", help="services only, no replica rows")
+    from .gpu_cli import add_parser as add_gpu
     from .jupyter_cli import add_parser as add_jupyter
     from .logs_cli import add_parser as add_logs
     from .predict_cli import add_parser as add_predict
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     add_logs(sub)
     add_jupyter(sub)
     add_predict(sub)
+    add_gpu(sub)
     demo = sub.add_parser(
         "demo", help="the offline demo stack: notebook, 4 model replicas, load balancer"
     )
@@ -253,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .jupyter_cli import cmd_jupyter
 
         return cmd_jupyter(args, lambda: _engine(args.host))
+    if args.command == "gpu":
+        from .gpu_cli import cmd_gpu
+
+        return cmd_gpu(args, lambda: _engine(args.host))
     if args.command == "predict":
         from .predict_cli import cmd_predict
 
