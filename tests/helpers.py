@@ -243,3 +243,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# An image with the real TensorFlow CPU wheel from PyPI, for the in-container GPU
+# checks: the wheels are downloaded on the host (containers have no network) and
+# installed from a local folder; the version is pinned, so the tag names it.
+TF_CPU_VERSION = "2.21.0"
+
+
+def tf_cpu_recipe():
+    from mltui.core.baseimage import Recipe
+
+    return Recipe(
+        name="mltui-test-tf-cpu",
+        packages=("python3", "python3-pip", "procps"),
+        cmd=("sleep", "infinity"),
+        dockerfile=(
+            "COPY wheels /tmp/wheels\n"
+            "RUN pip3 install --quiet --break-system-packages --no-index --find-links /tmp/wheels "
+            f"tensorflow-cpu=={TF_CPU_VERSION} && rm -rf /tmp/wheels /root/.cache"
+        ),
+    )
+
+
+def fetch_tf_wheels(folder: Path) -> None:
+    """pip-download tensorflow-cpu and its dependencies into ``folder``/wheels."""
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+            "--dest", str(folder / "wheels"), f"tensorflow-cpu=={TF_CPU_VERSION}",
+        ],
+        check=True, capture_output=True, timeout=1200,
+    )  # fmt: skip

@@ -16,18 +16,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "asked for, and a verdict per service with the reason and the fix.",
     )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument(
+        "--check",
+        metavar="SERVICE",
+        help="also look inside SERVICE's first running replica (TensorFlow, PyTorch, "
+        "nvidia-smi; read-only, with a timeout)",
+    )
 
 
 def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
     from .core.engine import EngineUnavailable
-    from .core.gpu import asked_for_gpu, place_processes, read_host, verdict
+    from .core.gpu import (
+        asked_for_gpu,
+        check_inside,
+        describe_inside,
+        place_processes,
+        read_host,
+        verdict,
+    )
     from .core.inventory import Inventory
+    from .core.logs import find_service
 
     host = read_host()
     engine = engine_factory()
+    inside = checked = None
     try:
         info = engine.info()
         snapshot = Inventory(engine).snapshot()
+        if args.check:
+            try:
+                checked = find_service(snapshot, args.check)
+            except LookupError as exc:
+                print(f"mltui gpu: {exc}", file=sys.stderr)
+                return 2
+            running = [r for r in checked.replicas if r.running and r.container_id]
+            if not running:
+                print(
+                    f"mltui gpu: {args.check}: no running replica to look inside", file=sys.stderr
+                )
+                return 2
+            inside = check_inside(engine, running[0].container_id)
     except EngineUnavailable as exc:
         info, snapshot, problem = None, None, exc.message
     else:
@@ -38,7 +66,8 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
     runtimes = info.runtimes if info else ()
     services = []
     for svc in snapshot.services() if snapshot else []:
-        v = verdict(svc, host, runtimes)
+        looked = inside if checked is not None and svc.key == checked.key else None
+        v = verdict(svc, host, runtimes, looked)
         services.append(
             {
                 "service": f"{svc.stack}/{svc.name}"
@@ -48,6 +77,7 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
                 "ok": v.ok,
                 "verdict": v.reason,
                 "fix": v.fix,
+                **({"inside": describe_inside(looked)} if looked is not None else {}),
             }
         )
     if args.json:
@@ -93,4 +123,6 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
     for s in services:
         mark = "ok " if s["ok"] else "!! "
         print(f"{mark}{s['service']}: {s['verdict']}" + (f" — {s['fix']}" if s["fix"] else ""))
+        if "inside" in s:
+            print(f"   inside: {s['inside']}")
     return 0

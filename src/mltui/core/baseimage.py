@@ -124,14 +124,22 @@ def _base_recipe(recipe: Recipe) -> Recipe:
     )
 
 
-def ensure_image(recipe: Recipe, log: Callable[[str], None] = lambda _m: None) -> str:
-    """Return the recipe's tag, building the image first if this engine lacks it."""
+def ensure_image(
+    recipe: Recipe,
+    log: Callable[[str], None] = lambda _m: None,
+    fetch: Callable[[Path], None] | None = None,
+) -> str:
+    """Return the recipe's tag, building the image first if this engine lacks it.
+
+    ``fetch(folder)``, when given, puts downloads into the build context before a
+    build (wheels, say): they are not part of the tag, so the Dockerfile must pin
+    what it installs from them, and nothing is fetched while the image exists."""
     tag = recipe.tag
     if image_exists(tag):
         return tag
     if recipe.dockerfile:
         base_tag = ensure_image(_base_recipe(recipe), log)
-        _build_on(recipe, base_tag, tag, log)
+        _build_on(recipe, base_tag, tag, log, fetch)
     else:
         _bootstrap(recipe, tag, log)
     return tag
@@ -165,8 +173,16 @@ def _bootstrap(recipe: Recipe, tag: str, log: Callable[[str], None]) -> None:
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
 
 
-def _build_on(recipe: Recipe, base_tag: str, tag: str, log: Callable[[str], None]) -> None:
+def _build_on(
+    recipe: Recipe,
+    base_tag: str,
+    tag: str,
+    log: Callable[[str], None],
+    fetch: Callable[[Path], None] | None = None,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="mltui-build-") as tmp:
+        if fetch is not None:
+            fetch(Path(tmp))
         for name, source in recipe.context:
             dest = Path(tmp) / name
             if Path(source).is_dir():

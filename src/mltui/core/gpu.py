@@ -301,3 +301,107 @@ def verdict(
             True, f"nvidia-smi sees {inside.smi_gpus} GPU (no python to ask a framework)"
         )
     return Verdict(True, f"nvidia-smi sees {inside.smi_gpus} GPU; no framework installed to ask")
+
+
+# The read-only probe run inside a container (python3 -c): which frameworks are
+# there and what they see; one JSON line behind a marker.
+INSIDE_SCRIPT = r"""
+import importlib.util, json, os, shutil, subprocess
+out = {"python": True}
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if importlib.util.find_spec("tensorflow") is not None:
+    try:
+        import tensorflow as tf
+        out["tf_version"] = tf.__version__
+        out["tf_cuda"] = bool(tf.test.is_built_with_cuda())
+        gpus = tf.config.list_physical_devices("GPU")
+        out["tf_gpus"] = len(gpus)
+        names = []
+        for g in gpus:
+            try:
+                names.append(tf.config.experimental.get_device_details(g).get("device_name", g.name))
+            except Exception:
+                names.append(g.name)
+        out["gpu_names"] = names
+    except Exception as exc:
+        out["tf_error"] = type(exc).__name__ + ": " + str(exc)[:200]
+if importlib.util.find_spec("torch") is not None:
+    try:
+        import torch
+        out["torch_version"] = torch.__version__
+        out["torch_gpus"] = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception as exc:
+        out["torch_error"] = type(exc).__name__ + ": " + str(exc)[:200]
+smi = shutil.which("nvidia-smi")
+if smi:
+    try:
+        lines = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10).stdout
+        out["smi_gpus"] = sum(1 for line in lines.splitlines() if line.startswith("GPU "))
+    except Exception:
+        out["smi_gpus"] = 0
+print("MLTUI-GPU " + json.dumps(out))
+"""
+_MARK = "MLTUI-GPU "
+
+
+def check_inside(engine: Any, container_id: str, timeout: float = 60.0) -> Inside:
+    """Ask a running container what it sees: TensorFlow, PyTorch, nvidia-smi."""
+    import json
+
+    from .engine import EngineError, EngineUnavailable
+
+    try:
+        for python in ("python3", "python"):
+            code, output = engine.exec_run(container_id, [python, "-c", INSIDE_SCRIPT], timeout)
+            if code in (126, 127):
+                continue  # no such interpreter
+            text = output.decode("utf-8", "replace")
+            line = next((ln for ln in text.splitlines() if ln.startswith(_MARK)), None)
+            if line is None:
+                return Inside(problem=f"the probe exited {code} without an answer")
+            data = json.loads(line[len(_MARK) :])
+            return Inside(
+                python=True,
+                tf_version=str(data.get("tf_version", "")),
+                tf_gpus=data.get("tf_gpus"),
+                tf_cuda=data.get("tf_cuda"),
+                torch_version=str(data.get("torch_version", "")),
+                torch_gpus=data.get("torch_gpus"),
+                smi_gpus=data.get("smi_gpus"),
+                gpu_names=tuple(str(n) for n in data.get("gpu_names") or ()),
+                problem=str(data.get("tf_error") or ""),
+            )
+        # no python at all: nvidia-smi alone
+        code, output = engine.exec_run(container_id, ["nvidia-smi", "-L"], 20)
+        if code in (126, 127):
+            return Inside(python=False)
+        lines = output.decode("utf-8", "replace").splitlines()
+        return Inside(python=False, smi_gpus=sum(1 for ln in lines if ln.startswith("GPU ")))
+    except EngineUnavailable:
+        raise
+    except EngineError as exc:
+        if exc.status in (403, 409):
+            return Inside(problem=f"exec denied: {exc.message}")
+        return Inside(problem=exc.message)
+    except ValueError:
+        return Inside(problem="the probe's answer is not JSON")
+
+
+def describe_inside(inside: Inside) -> str:
+    """One line: what the container sees."""
+    if inside.problem:
+        return inside.problem
+    parts = []
+    if not inside.python:
+        parts.append("no python")
+    elif not inside.tf_version:
+        parts.append("TensorFlow not installed")
+    else:
+        cuda = "built with CUDA" if inside.tf_cuda else "built without CUDA"
+        parts.append(f"TensorFlow {inside.tf_version}, {inside.tf_gpus or 0} GPUs, {cuda}")
+    if inside.torch_version:
+        parts.append(f"PyTorch {inside.torch_version}, {inside.torch_gpus or 0} CUDA devices")
+    parts.append(
+        "no nvidia-smi" if inside.smi_gpus is None else f"nvidia-smi: {inside.smi_gpus} GPUs"
+    )
+    return "; ".join(parts)
