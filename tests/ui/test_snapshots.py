@@ -146,3 +146,25 @@ def test_predict_screen_after_a_run(snap_compare):
         await pilot.pause(0.3)
 
     assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
+
+
+def test_gpu_screen_with_a_fake_two_gpu_host(snap_compare):
+    """Two GPUs (NVML faked with nvidia-ml-py's shapes), a verdict per recorded service."""
+    from nvml_fake import A10, H100, FakeNvml
+
+    from mltui.ui.gpu import GpuScreen
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        app = pilot.app
+        info = app.engine_info
+        info = type(info)(**{**info.__dict__, "runtimes": ("nvidia", "runc")})
+        screen = GpuScreen(lambda: FakeNvml([H100, A10]), None, info, app.snapshot, live=False)
+        app.push_screen(screen)
+        for _ in range(50):
+            if screen.host is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)

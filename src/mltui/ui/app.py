@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual import work
 from textual.app import App
@@ -23,6 +24,7 @@ from ..core.inventory import (
 )
 from ..core.logs import DEFAULT_MAX_LINES
 from .commands import ServiceCommands
+from .gpu import GpuScreen
 from .jupyter import NotebookScreen
 from .logs import LogScreen
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
@@ -55,6 +57,7 @@ class MltuiApp(App[int]):
         *,
         poll_interval: float = FALLBACK_POLL_S,
         log_lines: int = DEFAULT_MAX_LINES,
+        nvml_factory: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clock = clock
@@ -74,6 +77,7 @@ class MltuiApp(App[int]):
         super().__init__()
         self.poll_interval = poll_interval
         self.log_lines = log_lines
+        self.nvml_factory = nvml_factory  # None: nvidia-ml-py itself
         self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
         self.snapshot: Snapshot | None = None
         self._stream = None
@@ -277,6 +281,11 @@ class MltuiApp(App[int]):
             key = service.key
         self.push_screen(NotebookScreen(self.engine_factory, self.snapshot, key))
 
+    def open_gpu(self) -> None:
+        self.push_screen(
+            GpuScreen(self.nvml_factory, self.engine_factory, self.engine_info, self.snapshot)
+        )
+
     def open_predict(self, service: Service | None = None) -> None:
         """The predict screen, its URL guessed from ``service``'s published port."""
         from .predict import PredictScreen, guess_url, serving_service
@@ -305,6 +314,8 @@ class MltuiApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, LogScreen):
                 screen.update_snapshot(message.snapshot)
+            elif isinstance(screen, GpuScreen):
+                screen.update_snapshot(message.snapshot, self.engine_info)
         self.snapshots_applied += 1
 
 

@@ -127,6 +127,7 @@ class ServicesScreen(Screen):
         Binding("l", "logs", "Logs", id="services.logs"),
         Binding("j", "jupyter", "Notebooks", id="services.jupyter"),
         Binding("p", "predict", "Predict", id="services.predict"),
+        Binding("G", "gpu", "GPU", id="services.gpu"),
     ]
 
     def __init__(self) -> None:
@@ -414,6 +415,9 @@ class ServicesScreen(Screen):
     def action_predict(self) -> None:
         """A folder of images against the serving service under the cursor."""
         self.app.open_predict(self._selected_service())  # type: ignore[attr-defined]
+
+    def action_gpu(self) -> None:
+        self.app.open_gpu()  # type: ignore[attr-defined]
 
     def action_refresh(self) -> None:
         self.app.action_refresh()  # type: ignore[attr-defined]
