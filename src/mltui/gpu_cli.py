@@ -88,6 +88,11 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
                     "engine": {
                         "runtimes": list(runtimes),
                         "default_runtime": info.default_runtime if info else "",
+                        "cdi_spec_dirs": (
+                            list(info.cdi_spec_dirs)
+                            if info and info.cdi_spec_dirs is not None
+                            else None
+                        ),
                         "problem": problem,
                     },
                     "services": services,
@@ -118,7 +123,12 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
     nvidia = "nvidia" in runtimes
     print(
         f"engine: runtimes {', '.join(runtimes) or '-'} (default {info.default_runtime or '-'}); "
-        f"nvidia runtime {'installed' if nvidia else 'not installed'}"
+        f"nvidia runtime {'installed' if nvidia else 'not installed'}; CDI "
+        + (
+            "not reported by this engine"
+            if info.cdi_spec_dirs is None
+            else (", ".join(info.cdi_spec_dirs) or "no spec dirs")
+        )
     )
     for s in services:
         mark = "ok " if s["ok"] else "!! "

@@ -23,6 +23,7 @@ def test_gpu_report_on_a_host_without_gpus(container_factory):
     assert data["host"]["gpus"] == []
     assert data["host"]["problem"].startswith("no NVIDIA driver on this host")
     assert "runc" in data["engine"]["runtimes"]
+    assert data["engine"]["cdi_spec_dirs"] is None  # Docker 20.10 predates CDI
     by_name = {s["service"]: s for s in data["services"]}
     assert by_name[asks]["asked"] == "all GPUs"
     assert not by_name[asks]["ok"]
@@ -32,6 +33,6 @@ def test_gpu_report_on_a_host_without_gpus(container_factory):
         [sys.executable, "-m", "mltui.cli", "gpu"], capture_output=True, text=True, timeout=60, check=False
     )  # fmt: skip
     assert "host: no NVIDIA driver on this host" in text.stdout
-    assert "nvidia runtime not installed" in text.stdout
+    assert "nvidia runtime not installed; CDI not reported by this engine" in text.stdout
     assert f"!! {asks}: asked for a GPU" in text.stdout
     assert "Traceback" not in text.stderr

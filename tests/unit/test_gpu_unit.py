@@ -39,6 +39,11 @@ def test_two_gpus_with_mig_and_a_process_in_a_container(tmp_path):
     assert fake.shutdown
 
 
+def test_one_gpu_without_processes(tmp_path):
+    host = read_host(FakeNvml([{**H100, "procs": []}]), tmp_path)
+    assert host.count == 1 and host.gpus[0].processes == () and host.gpus[0].mig is False
+
+
 def test_no_gpu_is_zero_gpus_not_an_error(tmp_path):
     host = read_host(FakeNvml([]), tmp_path)
     assert host.count == 0 and host.problem == ""

@@ -93,6 +93,7 @@ class EngineInfo:
     runtimes: tuple[str, ...] = ()
     default_runtime: str = ""
     containers: int = 0
+    cdi_spec_dirs: tuple[str, ...] | None = None  # None: the engine does not report CDI
     checked_at: float = field(default_factory=time.time)
 
     @property
@@ -112,6 +113,7 @@ class EngineInfo:
             "swarm_manager": self.swarm_manager,
             "runtimes": list(self.runtimes),
             "default_runtime": self.default_runtime,
+            "cdi_spec_dirs": None if self.cdi_spec_dirs is None else list(self.cdi_spec_dirs),
         }
 
 
@@ -260,6 +262,11 @@ class Engine:
             runtimes=runtimes,
             default_runtime=str(info.get("DefaultRuntime", "")),
             containers=int(info.get("Containers") or 0),
+            cdi_spec_dirs=(
+                tuple(str(d) for d in info["CDISpecDirs"])
+                if isinstance(info.get("CDISpecDirs"), list)
+                else None
+            ),
         )
 
     def down_info(self, message: str, state: str = "down") -> EngineInfo:

@@ -126,6 +126,11 @@ class GpuScreen(Screen):
             ),
             style="green" if nvidia else "yellow",
         )
+        cdi = self.info.cdi_spec_dirs if self.info else None
+        if cdi is None:
+            bar.append("  · CDI: not reported by this engine", style="dim")
+        else:
+            bar.append(f"  · CDI: {', '.join(cdi) or 'no spec dirs'}", style="dim")
         self.query_one("#gpu-bar", Static).update(bar)
         self.query_one("#gpu-host", Static).update(self._host_text())
         self._fill_table(runtimes)
