@@ -116,9 +116,15 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
             except requests.RequestException:
                 failures += 1
         assert failures == 0
+        # swarm notices the removed container within a moment and starts another
+
+        def replaced_model():
+            model_now = services_of(stack)["model"]
+            gone = victim not in {r.container_id for r in model_now.replicas}
+            return model_now if gone and model_now.running == 4 else None
+
+        replaced = wait_for("swarm to replace the removed replica", replaced_model, timeout=60)
         wait_ready(stack, url)
-        replaced = services_of(stack)["model"]
-        assert victim not in {r.container_id for r in replaced.replicas}
         fresh = {r.container_id[:12] for r in replaced.replicas} - {
             r.container_id[:12] for r in model.replicas
         }
