@@ -162,6 +162,35 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+def _demo_notebook(plan, host: str | None, wait: float = 30.0) -> str:
+    """The demo notebook's URL, token masked, once its server answers."""
+    from .core.engine import EngineUnavailable
+    from .core.inventory import Inventory
+    from .core.jupyter import find_notebooks
+
+    deadline = time.monotonic() + wait
+    while True:
+        engine = _engine(host)
+        try:
+            snapshot = Inventory(engine).snapshot()
+            found = find_notebooks(engine, snapshot, service=f"{plan.name}/notebook").notebooks
+        except (EngineUnavailable, LookupError):
+            found = []
+        finally:
+            engine.close()
+        reachable = [n for n in found if n.status == "reachable"]
+        if reachable:
+            return (
+                f"notebook {reachable[0].masked_url} (`mltui jupyter --show-token` shows the token)"
+            )
+        if time.monotonic() > deadline:
+            return (
+                f"notebook on 127.0.0.1:{plan.notebook_port} is still starting: "
+                "`mltui jupyter` shows its URL"
+            )
+        time.sleep(1.0)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .core.engine import EngineUnavailable
     from .core.inventory import Inventory
@@ -237,9 +266,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         engine.close()
     if tty:
         print(file=sys.stderr)
-    say(
-        f"ready in {time.monotonic() - deployed:.0f}s: model server {plan.url}, notebook port {plan.notebook_port}"
-    )
+    say(f"ready in {time.monotonic() - deployed:.0f}s: model server {plan.url}")
+    say(_demo_notebook(plan, args.host))
     if args.detach:
         return 0
     return cmd_tui(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -45,6 +46,10 @@ def test_demo_up_detach_and_down(swarm, run_id, mode):
         assert up.returncode == 0, up.stderr
         assert f"deploying {name} with {mode}" in up.stderr
         assert "ready in" in up.stderr and f"http://127.0.0.1:{port}" in up.stderr
+        # the notebook's URL, token masked
+        assert re.search(
+            rf"notebook http://127\.0\.0\.1:{nb_port}/\?token=\w{{4}}•{{8}} ", up.stderr
+        )
         svcs = demo_services(name)
         assert {k: (v["running"], v["desired"]) for k, v in svcs.items()} == {
             "model": (4, 4),
