@@ -344,3 +344,25 @@ def test_an_engine_that_goes_away_and_comes_back_loses_and_repeats_no_line(
         session.close()
         engine.close()
         proxy.stop()
+
+
+def test_a_stale_snapshot_that_restarts_an_ended_reader_marks_the_end_once(container_factory):
+    name = container_factory("logs-stale", command=("python3", "-c", "print('one')\nprint('two')"))
+    wait_for(
+        "the container to exit",
+        lambda: docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited",
+    )
+    (source,) = sources_of(service_of(name))
+    engine = Engine()
+    session = LogSession(engine, [source], tail=None, follow=True).start()
+    lines: list[str] = []
+    try:
+        wait_for("the end", lambda: lines.extend(session.take().lines) or session.all_ended)
+        # a snapshot taken before the container stopped says it runs: read again
+        session.update([type(source)(source.key, source.tag, source.kind, True)])
+        time.sleep(1.5)
+        lines.extend(session.take().lines)
+    finally:
+        session.close()
+        engine.close()
+    assert [line[31:] for line in lines] == ["one", "two", f"── {name} ended ──"]

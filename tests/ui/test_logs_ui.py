@@ -164,7 +164,7 @@ async def test_merged_view_of_a_service_marks_a_replica_that_ended(container_fac
             lambda: any(line.endswith(f"── {name} ended ──") for line in screen.buffer.lines),
             what="the ended mark",
         )
-        assert len(screen.buffer) == 303
+        assert len(screen.buffer) == 303, screen.buffer.lines[-4:]
         assert "○" in str(screen.query_one(LogBar).render())
 
 

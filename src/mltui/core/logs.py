@@ -215,6 +215,7 @@ class _SourceState:
     error: str = ""
     failing: bool = False  # the last read failed: the next open says "reading again"
     joined: bool = False  # came in after the start (a replacement): all its lines are new
+    ended_at: str = "\0"  # last_ts when its end was marked
 
 
 @dataclass
@@ -436,7 +437,11 @@ class LogSession:
                 self._stop.wait(0.5)
                 continue
             st.ended = True
-            self._note(st, f"── {st.source.tag} ended ──")
+            if st.ended_at != st.last_ts or not st.last_ts:
+                # (a stale snapshot can restart a reader that had just ended: it
+                # reads nothing new, and one mark of the end is enough)
+                st.ended_at = st.last_ts
+                self._note(st, f"── {st.source.tag} ended ──")
             return
 
     def _tty(self, src: LogSource) -> bool:
