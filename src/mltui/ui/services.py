@@ -160,8 +160,15 @@ class ServicesScreen(Screen):
         return self.query_one(InventoryTable)
 
     # -- data in -------------------------------------------------------------------
+    def _torn_down(self) -> bool:
+        """True while the app is closing: the screen's widgets are gone, and a
+        message from an engine worker may still arrive."""
+        return not self.query(EngineBar)
+
     def show_engine(self, info: EngineInfo) -> None:
         self.info = info
+        if self._torn_down():
+            return
         self.query_one(EngineBar).show(info, self.snapshot, self.now())
         self.set_class(not info.connected, "-offline")
         if self.snapshot is None:
@@ -169,6 +176,8 @@ class ServicesScreen(Screen):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        if self._torn_down():
+            return
         if self.info is not None:
             self.query_one(EngineBar).show(self.info, snapshot, self.now())
         self._render_rows()
