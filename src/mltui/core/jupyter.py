@@ -204,7 +204,6 @@ class Notebook:
 @dataclass
 class NotebookScan:
     notebooks: list[Notebook] = field(default_factory=list)
-    calls: int = 0
 
 
 def is_notebook(entry: Mapping[str, Any]) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .engine import Backoff, Engine, EngineError, EngineUnavailable
 from .inventory import Replica, Service, Snapshot
-from .logstream import ENGINE, STDERR, TS_LEN, LogDecoder, LogStreamError, strip_sgr
+from .logstream import ENGINE, TS_LEN, LogDecoder, LogStreamError, strip_sgr
 from .textsafe import safe_text
 
 DEFAULT_MAX_LINES = 100_000
@@ -667,39 +667,6 @@ def _merge_runs(runs: list[tuple[list[str], array]]) -> tuple[list[str], array]:
 
 def _ts_key(pair: tuple[str, int]) -> str:
     return pair[0][:TS_LEN]
-
-
-# -- rendering for `mltui logs` ---------------------------------------------------
-def line_ts(line: str) -> str:
-    return line[:TS_LEN]
-
-
-def line_text(line: str) -> str:
-    return line[TS_LEN + 1 :]
-
-
-def is_stderr(tag: int) -> bool:
-    return tag & 3 == STDERR
-
-
-def is_note(tag: int) -> bool:
-    return tag & 3 == NOTE
-
-
-def plain(line: str) -> str:
-    return strip_sgr(line[TS_LEN + 1 :])
-
-
-__all__ = [
-    "DEFAULT_MAX_LINES",
-    "LogBuffer",
-    "LogChunk",
-    "LogSession",
-    "LogSource",
-    "find_service",
-    "parse_since",
-    "sources_of",
-]
 
 
 # Replica colours: distinct on dark and light backgrounds, stable by source index.

@@ -22,7 +22,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -701,7 +701,3 @@ def write_csv(path: Path, results: Sequence[Result]) -> None:
                     r.error,
                 ]
             )
-
-
-def iter_images(folder: Path) -> Iterator[Path]:
-    yield from list_images(folder)[0]
