@@ -70,9 +70,7 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
         v = verdict(svc, host, runtimes, looked)
         services.append(
             {
-                "service": f"{svc.stack}/{svc.name}"
-                if svc.stack and not svc.stack.startswith("(")
-                else svc.name,
+                "service": svc.label,
                 "asked": svc.gpu.summary if asked_for_gpu(svc.gpu) and svc.gpu else "",
                 "ok": v.ok,
                 "verdict": v.reason,

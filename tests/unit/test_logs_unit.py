@@ -89,6 +89,8 @@ def test_sources_are_replicas_with_logs_tagged_uniquely():
             rep("t4", 4, "running"),  # its container is on another node: task logs
         ),
     )  # fmt: skip
+    assert svc.label == "s/web"
+    assert Service(**{**svc.__dict__, "stack": "(no stack)"}).label == "web"
     sources = sources_of(svc)
     assert [(s.tag, s.kind) for s in sources] == [
         ("web.1", "container"),

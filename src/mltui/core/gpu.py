@@ -191,12 +191,7 @@ def place_processes(host: HostGpus, snapshot: Snapshot | None) -> None:
     for svc in snapshot.services():
         for rep in svc.replicas:
             if rep.container_id:
-                label = (
-                    f"{svc.stack}/{svc.name}"
-                    if svc.stack and not svc.stack.startswith("(")
-                    else svc.name
-                )
-                where[rep.container_id] = f"{label} ({rep.name})"
+                where[rep.container_id] = f"{svc.label} ({rep.name})"
     for i, gpu in enumerate(host.gpus):
         procs = tuple(
             GpuProcess(p.pid, p.memory_mib, p.container_id, where.get(p.container_id, ""))

@@ -121,6 +121,14 @@ class Service:
     full_name: str = ""  # the engine's name: "stack_svc" for swarm, container name for loose ones
 
     @property
+    def label(self) -> str:
+        """How mltui names it to the user: "stack/service", or the bare name when it
+        belongs to no stack (what `mltui logs` and the other commands accept)."""
+        if self.stack and not self.stack.startswith("("):
+            return f"{self.stack}/{self.name}"
+        return self.name
+
+    @property
     def state(self) -> str:
         """One word for the service as a whole."""
         if self.crashloop:

@@ -325,7 +325,7 @@ def _notebooks_of(
     read: Callable[[str, bool], list[str]],
 ) -> list[Notebook]:
     cid = str(entry.get("Id"))
-    where = f"{svc.stack}/{svc.name}" if svc.stack and not svc.stack.startswith("(") else svc.name
+    where = svc.label
     base = Notebook(
         service=where,
         service_key=svc.key,

@@ -175,11 +175,7 @@ class GpuScreen(Screen):
         for svc in self._services():
             v = verdict(svc, host, runtimes, self.inside.get(svc.key))
             asked = svc.gpu.summary if asked_for_gpu(svc.gpu) and svc.gpu else "—"
-            where = (
-                f"{svc.stack}/{svc.name}"
-                if svc.stack and not svc.stack.startswith("(")
-                else svc.name
-            )
+            where = svc.label
             state = "checking…" if svc.key in self.checking else v.reason
             table.add_row(
                 safe_text(where, 40),

@@ -87,10 +87,7 @@ class LogScreen(Screen):
 
     @property
     def title_text(self) -> str:
-        svc = self.service
-        where = (
-            f"{svc.stack}/{svc.name}" if svc.stack and not svc.stack.startswith("(") else svc.name
-        )
+        where = self.service.label
         if self.replica is not None:
             where += f" replica {self.replica}"
         return safe_text(where, 80)
