@@ -275,3 +275,32 @@ def fetch_tf_wheels(folder: Path) -> None:
         ],
         check=True, capture_output=True, timeout=1200,
     )  # fmt: skip
+
+
+def predict_folder_against(url: str, tmp_path: Path, per_class: int, *flags: str):
+    """Copy ``per_class`` demo test images of every digit into a folder, ask the
+    server for each one by one (the article's client), then run `mltui predict`
+    on the folder. Returns (mltui's exit, its JSON or None, {image: class one by one})."""
+    import json
+    import shutil
+
+    import requests
+
+    from mltui.core.stacks import DEMO_DIR
+
+    folder = tmp_path / "imgs"
+    expected = {}
+    for cls in range(10):
+        (folder / str(cls)).mkdir(parents=True)
+        for path in sorted((DEMO_DIR / "test-images" / str(cls)).glob("*.png"))[:per_class]:
+            shutil.copy(path, folder / str(cls) / path.name)
+            body = json.dumps({"instances": [read_png_rgb(path)]})
+            answer = requests.post(f"{url}/v1/models/my_model:predict", data=body, timeout=60)
+            probs = answer.json()["predictions"][0]
+            expected[f"{cls}/{path.name}"] = str(max(range(10), key=probs.__getitem__))
+    out = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "predict", "--url", url, "--json", *flags, str(folder)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    data = json.loads(out.stdout) if out.stdout.strip() else None
+    return out, data, expected

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import requests
-from helpers import docker, read_png_rgb, wait_for
+from helpers import docker, predict_folder_against, read_png_rgb, wait_for
 
 from mltui.core.baseimage import ensure_image
 from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
@@ -175,31 +175,12 @@ def test_requests_are_logged_and_server_survives_bad_input(model_server):
 def test_mltui_predict_agrees_with_the_server_one_by_one(model_server, tmp_path):
     """`mltui predict` (concurrent, orjson, Pillow resize) gives, image by image, the
     class the server gives to the article's one-request-per-image client."""
-    import shutil
-    import subprocess
-    import sys
-
     url, _ = model_server
-    folder = tmp_path / "imgs"
-    expected = {}
-    for cls in range(10):
-        (folder / str(cls)).mkdir(parents=True)
-        for path in sorted((TEST_IMAGES / str(cls)).glob("*.png"))[:4]:
-            shutil.copy(path, folder / str(cls) / path.name)
-            body = json.dumps({"instances": [read_png_rgb(path)]})
-            probs = requests.post(f"{url}/v1/models/my_model:predict", data=body, timeout=60)
-            probs = probs.json()["predictions"][0]
-            expected[f"{cls}/{path.name}"] = str(max(range(10), key=probs.__getitem__))
-    out = subprocess.run(
-        [
-            sys.executable, "-m", "mltui.cli", "predict", "--url", url,
-            "--classes", str(TEST_IMAGES / "classes.txt"), "--concurrency", "4", "--json",
-            "--min-accuracy", "0.9", str(folder),
-        ],
-        capture_output=True, text=True, timeout=300, check=False,
+    out, data, expected = predict_folder_against(
+        url, tmp_path, 4,
+        "--classes", str(TEST_IMAGES / "classes.txt"), "--concurrency", "4", "--min-accuracy", "0.9",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
     assert data["endpoint"]["protocol"] == "tfserving"
     assert data["endpoint"]["signature"] == {
         "input_name": "input_1", "dtype": "DT_FLOAT", "shape": [224, 224, 3],

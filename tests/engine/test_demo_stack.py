@@ -9,7 +9,16 @@ import subprocess
 
 import pytest
 import requests
-from helpers import COMPOSE_V2, docker, free_port, http_status, read_png_rgb, run, wait_for
+from helpers import (
+    COMPOSE_V2,
+    docker,
+    free_port,
+    http_status,
+    predict_folder_against,
+    read_png_rgb,
+    run,
+    wait_for,
+)
 
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
@@ -67,27 +76,10 @@ def predict_digits(url: str, per_class: int = 2) -> float:
     return hits / total
 
 
-def mltui_predict_agrees(url: str, tmp_path, per_class: int = 2) -> None:
+def mltui_predict_agrees(url: str, tmp_path) -> None:
     """`mltui predict` through the balancer gives, image by image, the classes the
     server gives one request at a time."""
-    import shutil
-    import sys
-
-    folder = tmp_path / "imgs"
-    expected = {}
-    for cls in range(10):
-        (folder / str(cls)).mkdir(parents=True)
-        for path in sorted((DEMO_DIR / "test-images" / str(cls)).glob("*.png"))[:per_class]:
-            shutil.copy(path, folder / str(cls) / path.name)
-            body = json.dumps({"instances": [read_png_rgb(path)]})
-            probs = requests.post(f"{url}/v1/models/my_model:predict", data=body, timeout=60)
-            probs = probs.json()["predictions"][0]
-            expected[f"{cls}/{path.name}"] = str(max(range(10), key=probs.__getitem__))
-    out = subprocess.run(
-        [sys.executable, "-m", "mltui.cli", "predict", "--url", url, "--json", str(folder)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    data = json.loads(out.stdout)
+    _out, data, expected = predict_folder_against(url, tmp_path, 2)
     assert {r["image"]: r["predicted"] for r in data["results"]} == expected
     assert data["summary"]["failed"] == 0 and data["summary"]["accuracy"] >= 0.9
 
