@@ -64,6 +64,7 @@ class GpuScreen(Screen):
         self.host: HostGpus | None = None
         self.inside: dict[str, Inside] = {}  # by service key
         self.checking: set[str] = set()
+        self._rows: list[tuple] = []  # what the table shows, to skip unchanged refreshes
 
     def compose(self) -> ComposeResult:
         yield Static(id="gpu-bar")
@@ -168,21 +169,26 @@ class GpuScreen(Screen):
         return text
 
     def _fill_table(self, runtimes: tuple[str, ...]) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
         host = self.host or HostGpus(problem="reading NVML…")
+        rows = []
         for svc in self._services():
             v = verdict(svc, host, runtimes, self.inside.get(svc.key))
             asked = svc.gpu.summary if asked_for_gpu(svc.gpu) and svc.gpu else "—"
-            where = svc.label
             state = "checking…" if svc.key in self.checking else v.reason
+            rows.append((svc.key, svc.label, asked, state, v.ok, v.fix))
+        if rows == self._rows:
+            return  # NVML refreshes every 2 s; the verdicts rarely change: no table work
+        self._rows = rows
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for key, label, asked, state, ok, fix in rows:
             table.add_row(
-                safe_text(where, 40),
+                safe_text(label, 40),
                 safe_text(asked, 30),
-                Text(safe_text(state, 90), style="green" if v.ok else "yellow"),
-                Text(safe_text(v.fix, 80), style="dim"),
-                key=svc.key,
+                Text(safe_text(state, 90), style="green" if ok else "yellow"),
+                Text(safe_text(fix, 80), style="dim"),
+                key=key,
             )
         if table.row_count:
             table.move_cursor(row=min(max(row, 0), table.row_count - 1))
