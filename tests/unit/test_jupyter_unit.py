@@ -168,3 +168,14 @@ def test_no_url_comes_out_that_was_not_in_the_text(parts):
     for server in parse_log_urls(text.splitlines()):
         assert server.url in text
         assert server.token == "" or server.token in text
+
+
+def test_tokens_stay_in_url_form_so_masking_always_finds_them():
+    (server,) = parse_log_urls(["[I 1 ServerApp] http://h:8888/lab?token=a%2Bb+c"])
+    assert server.token == "a%2Bb+c"
+    url = server.with_host("127.0.0.1", 9)
+    assert url == "http://127.0.0.1:9/lab?token=a%2Bb+c"
+    assert server.token not in mask_token(url, server.token)
+    (listed,) = parse_list_json('{"port": 8888, "token": "a+b/c"}')
+    assert listed.token == "a%2Bb%2Fc"
+    assert listed.with_host("127.0.0.1", 9).endswith("?token=a%2Bb%2Fc")

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .engine import Engine, EngineError, EngineUnavailable
 from .inventory import Service, Snapshot
@@ -46,6 +46,8 @@ class ServerUrl:
     """One server's URL as the container sees it."""
 
     url: str  # as printed or listed: http://5d3e38c00027:8888/lab?token=...
+    # token: in URL form (as it stands after "token=" in the URL), so it can be put
+    # in a URL as is and found there for masking
     port: int
     base_url: str  # "/" or "/user/x/"
     path: str  # what follows base_url: "lab", "tree", ""
@@ -55,7 +57,7 @@ class ServerUrl:
 
     def with_host(self, host: str, port: int) -> str:
         """The same URL on ``host:port`` (the host's view)."""
-        query = urlencode({"token": self.token}) if self.token else ""
+        query = f"token={self.token}" if self.token else ""
         return urlunsplit(("http", f"{host}:{port}", self.base_url + self.path, query, ""))
 
 
@@ -77,7 +79,7 @@ def parse_log_urls(lines: Iterable[str]) -> list[ServerUrl]:
             if parsed is None:
                 continue
             port, base, path, query = parsed
-            token = dict(parse_qsl(query)).get("token")
+            token = _query_token(query)
             if token is None:
                 continue  # a docs link, a file:// URL, a kernel message: not the server URL
             configured = token == _PLACEHOLDER
@@ -92,6 +94,15 @@ def parse_log_urls(lines: Iterable[str]) -> list[ServerUrl]:
             )
             found[port] = candidate  # the latest announcement wins (a restart's)
     return sorted(found.values(), key=lambda s: s.port)
+
+
+def _query_token(query: str) -> str | None:
+    """The token exactly as the URL carries it (URL form, not decoded: what the
+    user's URL holds, and what masking must find in it)."""
+    for part in query.split("&"):
+        if part.startswith("token="):
+            return part[6:]
+    return None
 
 
 def _split(url: str) -> tuple[int, str, str, str] | None:
@@ -138,7 +149,7 @@ def parse_list_json(output: bytes | str) -> list[ServerUrl]:
                 continue
             base = _str(entry.get("base_url")) or "/"
             base = base if base.endswith("/") else base + "/"
-            token = _str(entry.get("token"))
+            token = quote(_str(entry.get("token")), safe="-._~")
             url = _str(entry.get("url"))
             servers.append(
                 ServerUrl(
@@ -399,7 +410,7 @@ def _notebooks_of(
                 "http",
                 f"{host}:{port}",
                 server.base_url + "api/status",
-                urlencode({"token": server.token}) if server.token else "",
+                f"token={server.token}" if server.token else "",
                 "",
             )
         )
