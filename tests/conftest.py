@@ -9,6 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# No test reads the configuration of whoever runs the suite: a config test names its own.
+os.environ["MLTUI_CONFIG"] = str(Path(__file__).resolve().parent / "no-such-config.toml")
+
 from helpers import docker
 
 

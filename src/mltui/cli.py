@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 
@@ -27,11 +28,43 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-lines",
         type=_positive,
-        default=100_000,
         metavar="N",
-        help="lines a logs view keeps before it drops the oldest (default 100,000)",
+        help="lines a logs view keeps before it drops the oldest (default: the config's "
+        "logs.max_lines, else 100,000)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="configuration file (default: $MLTUI_CONFIG, else $XDG_CONFIG_HOME/mltui/config.toml)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the dashboard to a web browser (textual-serve) instead of this terminal",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="with --serve: the port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="with --serve: the address to listen on (default %(default)s: this machine only)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cfg = sub.add_parser(
+        "config",
+        help="where the configuration file is and what is in effect",
+        description="Without an option: the same as --show.",
+    )
+    what = cfg.add_mutually_exclusive_group()
+    what.add_argument("--path", action="store_true", help="print the file's path")
+    what.add_argument(
+        "--show", action="store_true", help="print the configuration in effect, and any problem"
+    )
+    what.add_argument(
+        "--example", action="store_true", help="print a commented example with every key"
+    )
     ps = sub.add_parser("ps", help="list stacks, services and replicas")
     ps.add_argument("--json", action="store_true", help="print JSON for scripts")
     ps.add_argument("--services", action="store_true", help="services only, no replica rows")
@@ -154,10 +187,88 @@ def _print_table(snapshot, replicas: bool) -> None:
     out.print(table)
 
 
+def load_config(args: argparse.Namespace, quiet: bool = False):
+    """The configuration (``--config`` or the XDG file); problems go to stderr once."""
+    from .core.config import load
+
+    config, problems = load(args.config)
+    if not quiet:
+        for problem in problems:
+            print(f"mltui: {problem}", file=sys.stderr)
+    return config, problems
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from .core.config import EXAMPLE, config_path
+
+    if args.path:
+        print(args.config or config_path())
+        return 0
+    if args.example:
+        print(EXAMPLE, end="")
+        return 0
+    config, problems = load_config(args, quiet=True)
+    exists = Path(config.path).is_file()
+    print(f"# {config.path}" + ("" if exists else " (no such file: these are the defaults)"))
+    print(config.to_toml(), end="")
+    for problem in problems:
+        print(f"mltui: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """The same TUI, one app per browser tab, through textual-serve."""
+    import shlex
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("mltui: --serve needs textual-serve: pip install textual-serve", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"mltui: --port {args.port}: give a port from 1 to 65535", file=sys.stderr)
+        return 2
+    forwarded = _without_serve_options(list(argv))
+    command = shlex.join([sys.executable, "-m", "mltui", *forwarded])
+    if args.address not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"mltui: serving on {args.address}: whoever reaches this port controls the Docker "
+            "engine. Prefer an SSH tunnel to 127.0.0.1.",
+            file=sys.stderr,
+        )
+    print(f"mltui: serving on http://{args.address}:{args.port} (ctrl+c stops)", file=sys.stderr)
+    Server(command, host=args.address, port=args.port, title="mltui").serve()
+    return 0
+
+
+def _without_serve_options(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--serve":
+            continue
+        if arg in ("--port", "--address"):
+            skip = True
+            continue
+        if arg.startswith(("--port=", "--address=")):
+            continue
+        out.append(arg)
+    return out
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from .ui.app import MltuiApp
 
-    app = MltuiApp(engine_factory=lambda: _engine(args.host), log_lines=args.log_lines)
+    config, problems = load_config(args, quiet=True)
+    app = MltuiApp(
+        engine_factory=lambda: _engine(args.host),
+        log_lines=args.log_lines or config.logs.max_lines,
+        config=config,
+        config_problems=problems,
+    )
     app.run()
     return app.return_code or 0
 
@@ -274,7 +385,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        return cmd_config(args)
+    if args.serve:
+        if args.command is not None:
+            print("mltui: --serve serves the dashboard; leave out the command", file=sys.stderr)
+            return 2
+        return cmd_serve(args, argv)
     if args.command == "ps":
         return cmd_ps(args)
     if args.command == "demo":
@@ -290,7 +409,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "predict":
         from .predict_cli import cmd_predict
 
-        return cmd_predict(args)
+        config, _problems = load_config(args)
+        return cmd_predict(args, config.predict)
     if args.command == "logs":
         from .logs_cli import cmd_logs
 

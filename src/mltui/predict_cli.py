@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from .core.config import PredictConfig
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,7 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "is under --min-accuracy, so it can gate a pipeline.",
     )
     p.add_argument("folder", metavar="FOLDER", type=Path)
-    p.add_argument("--url", default="http://127.0.0.1:8501", help="server (default %(default)s)")
+    p.add_argument(
+        "--url",
+        help="server (default: the config's endpoint for the model, else http://127.0.0.1:8501)",
+    )
     p.add_argument("--model", default="my_model", help="model name (default %(default)s)")
     p.add_argument(
         "--protocol",
@@ -26,15 +31,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="TF Serving REST, KServe V1 or Open Inference V2 (default: ask the server)",
     )
-    p.add_argument("--classes", type=Path, metavar="FILE", help="class names: lines or JSON")
-    p.add_argument("--shape", metavar="H,W,C", help="input shape when the server has no metadata")
     p.add_argument(
-        "--scale", type=float, default=1.0, choices=(1.0, 255.0), help="floats in 0..1 or 0..255"
+        "--classes",
+        type=Path,
+        metavar="FILE",
+        help="class names: lines or JSON (default: the config's endpoint for the model, "
+        "else FOLDER/classes.txt)",
     )
-    p.add_argument("--batch", type=int, default=1, metavar="N", help="images per request")
-    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests at once")
-    p.add_argument("--top-k", type=int, default=3, metavar="K", help="classes kept per image")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
+    p.add_argument(
+        "--shape",
+        metavar="H,W,C",
+        help="input shape; overrides the server's metadata (default: the metadata, else 224,224,3)",
+    )
+    p.add_argument(
+        "--scale", type=float, choices=(1.0, 255.0), help="floats in 0..1 or 0..255 (default 1.0)"
+    )
+    p.add_argument("--batch", type=int, metavar="N", help="images per request (default 1)")
+    p.add_argument("--concurrency", type=int, metavar="N", help="requests at once (default 8)")
+    p.add_argument("--top-k", type=int, metavar="K", help="classes kept per image (default 3)")
+    p.add_argument("--timeout", type=float, metavar="S", help="per request (default 30)")
     p.add_argument("--min-accuracy", type=float, metavar="A", help="fail under this (0..1)")
     p.add_argument("--json", action="store_true", help="print results and summary as JSON")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the results as CSV")
@@ -53,7 +68,27 @@ def _shape(text: str | None) -> tuple[int, int, int] | None:
     return h, w, c
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
+def _defaults(args: argparse.Namespace, config: PredictConfig) -> None:
+    """Options left out take the config's values: its endpoint for the model (URL,
+    class names), then its [predict] defaults."""
+    endpoint = config.endpoint_for(model=args.model)
+    if args.url is None:
+        args.url = endpoint.url if endpoint else "http://127.0.0.1:8501"
+    if args.classes is None:
+        if endpoint and endpoint.classes:
+            args.classes = Path(endpoint.classes)
+        elif (args.folder / "classes.txt").is_file():
+            args.classes = args.folder / "classes.txt"
+    if args.shape is None and config.shape:
+        args.shape = ",".join(str(n) for n in config.shape)
+    for name in ("scale", "batch", "concurrency", "top_k"):
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(config, name))
+    if args.timeout is None:
+        args.timeout = config.timeout_s
+
+
+def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -> int:
     from .core import predict as core
 
     def fail(message: str) -> int:
@@ -62,6 +97,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if not args.folder.is_dir():
         return fail(f"{args.folder}: not a folder")
+    _defaults(args, config or PredictConfig())
     if args.batch < 1 or args.concurrency < 1:
         return fail("--batch and --concurrency must be at least 1")
     images, _others = core.list_images(args.folder)

@@ -1,0 +1,7 @@
+"""`python -m mltui`: the same as the `mltui` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
