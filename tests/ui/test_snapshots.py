@@ -1,17 +1,28 @@
-"""SVG snapshots of the main screen (pytest-textual-snapshot)."""
+"""SVG snapshots of every screen (pytest-textual-snapshot), in two terminal sizes
+and in the light and the dark theme."""
 
 from __future__ import annotations
 
 from datetime import timezone
 from pathlib import Path
 
+import pytest
 from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
+from mltui.core.config import Config
 from mltui.ui.app import MltuiApp
 
+SIZES = [(80, 24), (160, 45)]
+THEMES = ["textual-dark", "textual-light"]
+SCREENS = ["main", "logs", "notebooks", "predict", "gpu", "help"]
 
-def _app() -> MltuiApp:
-    return MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT)
+
+def _app(theme: str = "textual-dark", data=None, at: float = RECORDED_AT) -> MltuiApp:
+    return MltuiApp(
+        engine_factory=(lambda: RecordedEngine(data)) if data else RecordedEngine,
+        clock=lambda: at,
+        config=Config(theme=theme),
+    )
 
 
 async def _settled(pilot) -> None:
@@ -22,41 +33,6 @@ async def _settled(pilot) -> None:
         await pilot.pause(0.05)
     assert app.snapshots_applied, "no snapshot reached the screen"
     await pilot.pause(0.2)
-
-
-def test_main_screen(snap_compare):
-    async def run_before(pilot):
-        await _settled(pilot)
-        # the cursor on the crash-looping service shows its last error below
-        table = pilot.app.services.table
-        key = next(k for k, r in pilot.app.services._rows.items() if r.cells[0] == "crash")
-        table.move_cursor(row=table.get_row_index(key))
-        await pilot.pause(0.1)
-
-    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
-
-
-def test_merged_logs_of_a_four_replica_service(snap_compare, monkeypatch):
-    """The merged view: replicas in time order, each in its colour, colour kept."""
-    import mltui.ui.logview as logview
-
-    monkeypatch.setattr(logview, "_LOCAL", timezone.utc)  # the same picture in every zone
-    app = MltuiApp(engine_factory=lambda: RecordedEngine(LOGS_DATA), clock=lambda: LOGS_RECORDED_AT)
-
-    async def run_before(pilot):
-        await _settled(pilot)
-        app = pilot.app
-        svc = next(s for s in app.snapshot.services() if s.name == "trainer")
-        app.open_logs(svc)
-        for _ in range(100):
-            screen = app.screen
-            if getattr(screen, "session", None) is not None and len(screen.buffer) >= 56:
-                break
-            await pilot.pause(0.05)
-        assert len(app.screen.buffer) == 56
-        await pilot.pause(0.3)
-
-    assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
 
 
 TOKEN = "c8eb1f3a9d2e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a"
@@ -87,23 +63,14 @@ def _notebooks():
     ]  # fmt: skip
 
 
-def test_notebooks_screen_with_tokens_masked(snap_compare):
+async def _open_notebooks(pilot) -> None:
     from mltui.ui.jupyter import NotebookScreen
 
-    async def run_before(pilot):
-        await _settled(pilot)
-        pilot.app.push_screen(NotebookScreen(None, None, notebooks=_notebooks()))
-        await pilot.pause(0.3)
-
-    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
-    svg = next(
-        Path(__file__).parent.glob("__snapshots__/*/test_notebooks_screen_with_tokens_masked.svg")
-    )
-    assert TOKEN not in svg.read_text().replace("&#160;", " ")
-    assert TOKEN[:4] in svg.read_text()
+    pilot.app.push_screen(NotebookScreen(None, None, notebooks=_notebooks()))
+    await pilot.pause(0.3)
 
 
-def test_predict_screen_after_a_run(snap_compare):
+async def _open_predict(pilot) -> None:
     """A finished run: rows with hits, a miss, a bad file, and the summary."""
     from mltui.core import predict as core
     from mltui.ui.predict import PredictScreen
@@ -133,38 +100,82 @@ def test_predict_screen_after_a_run(snap_compare):
         core.Signature("input_1", "DT_FLOAT", (224, 224, 3), "dense", "metadata"),
     )  # fmt: skip
 
-    async def run_before(pilot):
-        await _settled(pilot)
-        pilot.app.push_screen(
-            PredictScreen(
-                folder="stacks/demo/test-images",
-                results=results,
-                summary=summary,
-                endpoint=endpoint,
-            )
+    pilot.app.push_screen(
+        PredictScreen(
+            folder="stacks/demo/test-images",
+            results=results,
+            summary=summary,
+            endpoint=endpoint,
         )
-        await pilot.pause(0.3)
+    )
+    await pilot.pause(0.3)
 
-    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
 
-
-def test_gpu_screen_with_a_fake_two_gpu_host(snap_compare):
+async def _open_gpu(pilot) -> None:
     """Two GPUs (NVML faked with nvidia-ml-py's shapes), a verdict per recorded service."""
     from nvml_fake import A10, H100, FakeNvml
 
     from mltui.ui.gpu import GpuScreen
 
+    app = pilot.app
+    info = app.engine_info
+    info = type(info)(**{**info.__dict__, "runtimes": ("nvidia", "runc")})
+    screen = GpuScreen(lambda: FakeNvml([H100, A10]), None, info, app.snapshot, live=False)
+    app.push_screen(screen)
+    for _ in range(50):
+        if screen.host is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+async def _open_main(pilot) -> None:
+    """The cursor on the crash-looping service shows its last error below."""
+    table = pilot.app.services.table
+    key = next(k for k, r in pilot.app.services._rows.items() if r.cells[0] == "crash")
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.pause(0.1)
+
+
+async def _open_logs(pilot) -> None:
+    """The merged view: replicas in time order, each in its colour, colour kept."""
+    app = pilot.app
+    svc = next(s for s in app.snapshot.services() if s.name == "trainer")
+    app.open_logs(svc)
+    for _ in range(100):
+        screen = app.screen
+        if getattr(screen, "session", None) is not None and len(screen.buffer) >= 56:
+            break
+        await pilot.pause(0.05)
+    assert len(app.screen.buffer) == 56
+    await pilot.pause(0.3)
+
+
+async def _open_help(pilot) -> None:
+    """Every key, the services screen's first."""
+    await pilot.press("question_mark")
+    await pilot.pause(0.3)
+    assert type(pilot.app.screen).__name__ == "HelpScreen"
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=["dark", "light"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(snap_compare, monkeypatch, screen, size, theme):
+    import mltui.ui.logview as logview
+
+    monkeypatch.setattr(logview, "_LOCAL", timezone.utc)  # the same picture in every zone
+    app = _app(theme, LOGS_DATA, LOGS_RECORDED_AT) if screen == "logs" else _app(theme)
+    opener = globals()[f"_open_{screen}"]
+
     async def run_before(pilot):
         await _settled(pilot)
-        app = pilot.app
-        info = app.engine_info
-        info = type(info)(**{**info.__dict__, "runtimes": ("nvidia", "runc")})
-        screen = GpuScreen(lambda: FakeNvml([H100, A10]), None, info, app.snapshot, live=False)
-        app.push_screen(screen)
-        for _ in range(50):
-            if screen.host is not None:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.2)
+        assert pilot.app.theme == theme
+        await opener(pilot)
 
-    assert snap_compare(_app(), terminal_size=(160, 45), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    if screen == "notebooks":
+        name = f"test_screen[{screen}-{size[0]}x{size[1]}-{theme.split('-')[1]}].svg"
+        svg = (Path(__file__).parent / "__snapshots__" / "test_snapshots" / name).read_text()
+        assert TOKEN not in svg.replace("&#160;", " ")
+        assert TOKEN[:4] in svg

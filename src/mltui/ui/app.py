@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
 from ..core.inventory import (
     Inventory,
@@ -22,19 +25,16 @@ from ..core.inventory import (
     event_container_id,
     event_matters,
 )
-from ..core.logs import DEFAULT_MAX_LINES
 from .commands import ServiceCommands
-from .gpu import GpuScreen
-from .jupyter import NotebookScreen
-from .logs import LogScreen
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
 from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
+OWN_BINDINGS = ("app.", "services.", "logs.", "jupyter.", "gpu.", "predict.")
 
 # The engine's event stream drives refreshes (events also mark which containers
-# to inspect again); this slow poll is only a safety net behind it.
-FALLBACK_POLL_S = 300.0
+# to inspect again); a slow poll (config: engine.refresh_fallback_s) is only a
+# safety net behind it.
 # The event stream is read in windows of this length, so the reading thread
 # wakes up (and can stop) even when the engine is quiet.
 EVENT_WINDOW_S = 15.0
@@ -46,20 +46,48 @@ class MltuiApp(App[int]):
     CSS_PATH = "mltui.tcss"
     TITLE = "mltui"
     COMMANDS = App.COMMANDS | {ServiceCommands}
+    # screens under 120 columns get the class -narrow (a denser layout), others -wide
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+        Binding("q", "quit", "Quit", tooltip="Quit mltui", id="app.quit"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            tooltip="Every key of every screen, this one first",
+            id="app.help",
+        ),
+        Binding(
+            "ctrl+t",
+            "change_theme",
+            "Theme",
+            show=False,
+            tooltip="Pick a theme (light, dark and others); the config's theme sets the default",
+            id="app.theme",
+        ),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the inventory again now",
+            id="app.refresh",
+        ),
     ]
 
     def __init__(
         self,
         engine_factory: EngineFactory | None = None,
         *,
-        poll_interval: float = FALLBACK_POLL_S,
-        log_lines: int = DEFAULT_MAX_LINES,
+        poll_interval: float | None = None,
+        log_lines: int | None = None,
         nvml_factory: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
+        config: Config | None = None,
+        config_problems: list[Problem] | None = None,
     ) -> None:
+        self.config = config or Config()
+        self.config_problems = list(config_problems or [])
         self.clock = clock
         # Log readers decode floods in threads: hand the GIL back to the UI every
         # 1 ms instead of 5, so keys stay quick (bench/logs.py: p95 ~10 ms, not ~25).
@@ -75,8 +103,8 @@ class MltuiApp(App[int]):
         )
         self._warm_thread.start()
         super().__init__()
-        self.poll_interval = poll_interval
-        self.log_lines = log_lines
+        self.poll_interval = poll_interval or self.config.engine.refresh_fallback_s
+        self.log_lines = log_lines or self.config.logs.max_lines
         self.nvml_factory = nvml_factory  # None: nvidia-ml-py itself
         self.engine_info: EngineInfo = self.engine.down_info("", state="connecting")
         self.snapshot: Snapshot | None = None
@@ -98,20 +126,69 @@ class MltuiApp(App[int]):
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
+        self._apply_config()
         self.services = ServicesScreen()
         await self.push_screen(self.services)
         self.services.show_engine(self.engine_info)
         self.watch_engine()
         self.set_interval(self.poll_interval, self._poll)
+        for problem in self.config_problems:
+            self.notify(str(problem), title="Configuration", severity="warning", timeout=20)
 
-    def on_unmount(self) -> None:
-        self._close_stream()
-        self.engine.close()
+    def _apply_config(self) -> None:
+        """The config's theme and keymap; what cannot be used becomes a problem shown
+        at start, and the default stays."""
+        config = self.config
+        if config.theme in self.available_themes:
+            self.theme = config.theme
+        else:
+            names = ", ".join(sorted(self.available_themes))
+            self.config_problems.append(
+                config.problem("theme", f"no theme {config.theme!r}; one of {names}")
+            )
+        if config.keys:
+            from .help import binding_ids
 
-    def _close_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.close()
+            known = binding_ids()
+            keymap = {}
+            for ident, keys in config.keys.items():
+                if ident in known:
+                    keymap[ident] = keys
+                else:
+                    self.config_problems.append(
+                        config.problem(
+                            f"keys.{ident}", "no binding has this id (`?` lists them); ignored"
+                        )
+                    )
+            self.set_keymap(keymap)
+
+    # -- help and the palette ------------------------------------------------------
+    def action_help(self) -> None:
+        from .help import HelpScreen, screens
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        current = next(
+            (title for title, cls in screens() if isinstance(self.screen, cls)), "Services"
+        )
+        self.push_screen(HelpScreen(current, self.config.keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own (theme, keys, screenshot, quit) and every binding of the
+        screen the palette was opened on, by its description."""
+        yield from super().get_system_commands(screen)
+        seen = {"quit", "change_theme", "command_palette", "help"}
+        for active in screen.active_bindings.values():
+            b = active.binding
+            if not (b.id or "").startswith(OWN_BINDINGS) or b.action in seen:
+                continue
+            seen.add(b.action)
+            yield SystemCommand(
+                f"{b.description} ({self.get_key_display(b)})",
+                b.tooltip or b.description,
+                partial(active.node.run_action, b.action),
+            )
+        yield SystemCommand("Help", "Every key of every screen", self.action_help)
 
     # -- the engine watcher (thread) ---------------------------------------------
     @work(
@@ -272,19 +349,36 @@ class MltuiApp(App[int]):
 
     def open_logs(self, service: Service, replica: int | None = None) -> None:
         """The logs screen for ``service`` (all replicas merged) or one replica slot."""
-        self.push_screen(LogScreen(self.engine_factory, service, replica, max_lines=self.log_lines))
+        from .logs import LogScreen
+
+        self.push_screen(
+            LogScreen(
+                self.engine_factory,
+                service,
+                replica,
+                max_lines=self.log_lines,
+                timestamps=self.config.logs.timestamps,
+                wrap=self.config.logs.wrap,
+            )
+        )
 
     def open_notebooks(self, service: Service | None = None) -> None:
         """The notebooks screen, for ``service`` when it runs Jupyter, else for all."""
+        from .jupyter import NotebookScreen
+
         key = None
-        if service is not None and _looks_like_notebook(service):
+        if service is not None and looks_like_notebook(service):
             key = service.key
         self.push_screen(NotebookScreen(self.engine_factory, self.snapshot, key))
 
-    def open_gpu(self) -> None:
-        self.push_screen(
-            GpuScreen(self.nvml_factory, self.engine_factory, self.engine_info, self.snapshot)
-        )
+    def open_gpu(self, check: Service | None = None) -> None:
+        """The GPU screen; with ``check``, its cursor on that service, looking inside."""
+        from .gpu import GpuScreen
+
+        screen = GpuScreen(self.nvml_factory, self.engine_factory, self.engine_info, self.snapshot)
+        self.push_screen(screen)
+        if check is not None:
+            screen.check_when_ready(check.key)
 
     def open_predict(self, service: Service | None = None) -> None:
         """The predict screen, its URL guessed from ``service``'s published port."""
@@ -298,6 +392,8 @@ class MltuiApp(App[int]):
                 url=guess_url(service),
                 engine_factory=self.engine_factory,
                 container_id=running[0].container_id if running else "",
+                defaults=self.config.predict,
+                service=service.label if service is not None else "",
             )
         )
 
@@ -312,13 +408,11 @@ class MltuiApp(App[int]):
             self.services.show_engine(self.engine_info)
         self.services.show_snapshot(message.snapshot)
         for screen in self.screen_stack:
-            if isinstance(screen, LogScreen):
-                screen.update_snapshot(message.snapshot)
-            elif isinstance(screen, GpuScreen):
+            if screen is not self.services and hasattr(screen, "update_snapshot"):
                 screen.update_snapshot(message.snapshot, self.engine_info)
         self.snapshots_applied += 1
 
 
-def _looks_like_notebook(service: Service) -> bool:
+def looks_like_notebook(service: Service) -> bool:
     text = f"{service.image} {service.name}".lower()
     return "jupyter" in text or "notebook" in text or any("8888" in p for p in service.ports)

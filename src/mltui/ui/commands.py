@@ -1,4 +1,5 @@
-"""Command palette entries: go to any service by name, open its logs."""
+"""Command palette entries for every service by name: go to it, its logs, its
+notebook, a GPU check inside it, predict against it."""
 
 from __future__ import annotations
 
@@ -6,15 +7,38 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from ..core.inventory import Service
 from ..core.textsafe import safe_text
+
+HELP = {
+    "goto": "Move the cursor to this service",
+    "logs": "Follow the logs of every replica, merged in time order",
+    "notebook": "The Jupyter URL with token of this notebook, on this machine's port",
+    "gpu": "Look inside a running replica: TensorFlow, PyTorch and nvidia-smi",
+    "predict": "Send a folder of test images to this model server",
+}
+VERB = {
+    "goto": "Go to service",
+    "logs": "Logs of",
+    "notebook": "Notebook of",
+    "gpu": "GPU check of",
+    "predict": "Predict against",
+}
+
+
+def _serves(svc: Service) -> bool:
+    return any("->8501/" in p or "->8080/" in p for p in svc.ports) or "serving" in (
+        svc.image.lower()
+    )
 
 
 class ServiceCommands(Provider):
-    """'Go to service STACK/NAME' for every service in the latest snapshot."""
+    """Per service in the latest snapshot: the actions that make sense for it."""
 
     def _targets(self) -> list[tuple[str, str, str]]:
-        app = self.app
-        snapshot = getattr(app, "snapshot", None)
+        from .app import looks_like_notebook
+
+        snapshot = getattr(self.app, "snapshot", None)
         if snapshot is None:
             return []
         out = []
@@ -22,8 +46,14 @@ class ServiceCommands(Provider):
             prefix = safe_text(stack.title, 60)
             for svc in stack.services:
                 name = f"{prefix}/{safe_text(svc.name, 60)}"
-                out.append((f"Go to service {name}", "goto", svc.key))
-                out.append((f"Logs of {name}", "logs", svc.key))
+                whats = ["goto", "logs"]
+                if looks_like_notebook(svc):
+                    whats.append("notebook")
+                if svc.running:
+                    whats.append("gpu")
+                if _serves(svc):
+                    whats.append("predict")
+                out += [(f"{VERB[what]} {name}", what, svc.key) for what in whats]
         return out
 
     def _run(self, what: str, key: str) -> None:
@@ -35,18 +65,21 @@ class ServiceCommands(Provider):
             return
         snapshot = getattr(app, "snapshot", None)
         svc = snapshot.service(key) if snapshot is not None else None
-        if svc is not None:
+        if svc is None:
+            app.notify("that service is gone from the inventory", severity="warning")
+            return
+        if what == "logs":
             app.open_logs(svc)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _help(what: str) -> str:
-        if what == "goto":
-            return "Move the cursor to this service"
-        return "Follow the logs of every replica, merged in time order"
+        elif what == "notebook":
+            app.open_notebooks(svc)  # type: ignore[attr-defined]
+        elif what == "gpu":
+            app.open_gpu(check=svc)  # type: ignore[attr-defined]
+        elif what == "predict":
+            app.open_predict(svc)  # type: ignore[attr-defined]
 
     async def discover(self) -> Hits:
         for text, what, key in self._targets():
-            yield DiscoveryHit(text, partial(self._run, what, key), help=self._help(what))
+            yield DiscoveryHit(text, partial(self._run, what, key), help=HELP[what])
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -58,5 +91,5 @@ class ServiceCommands(Provider):
                     matcher.highlight(text),
                     partial(self._run, what, key),
                     text=text,
-                    help=self._help(what),
+                    help=HELP[what],
                 )

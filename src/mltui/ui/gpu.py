@@ -41,9 +41,17 @@ def _bar(used: float | None, total: float | None, width: int = 20) -> Text:
 
 class GpuScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="gpu.back"),
-        Binding("c", "check", "Check inside", id="gpu.check"),
-        Binding("r", "refresh", "Refresh", id="gpu.refresh"),
+        Binding("escape", "back", "Back", tooltip="Back to the services", id="gpu.back"),
+        Binding(
+            "c",
+            "check",
+            "Check inside",
+            tooltip="Look inside the service's replica: TensorFlow, PyTorch and nvidia-smi, read-only",
+            id="gpu.check",
+        ),
+        Binding(
+            "r", "refresh", "Refresh", tooltip="Read NVML and the engine again", id="gpu.refresh"
+        ),
     ]
 
     def __init__(
@@ -158,7 +166,7 @@ class GpuScreen(Screen):
             temp = "?" if gpu.temperature is None else f"{gpu.temperature}°C"
             power = "?" if gpu.power_w is None else f"{gpu.power_w:.0f} W"
             mig = "?" if gpu.mig is None else ("on" if gpu.mig else "off")
-            text.append(f"  util {util}  {temp}  {power}  MIG {mig}  ", style="")
+            text.append(f"\n      util {util:>4}  {temp}  {power}  MIG {mig}  ", style="")
             text.append(safe_text(gpu.uuid, 48) + "\n", style="dim")
             for p in gpu.processes:
                 where = p.where or (p.container_id[:12] if p.container_id else "host process")
@@ -215,6 +223,19 @@ class GpuScreen(Screen):
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._detail()
+
+    def check_when_ready(self, key: str) -> None:
+        """Put the cursor on service ``key`` and look inside it (the palette's "GPU
+        check of ..."); waits for the screen's first table."""
+        if not self.is_mounted:
+            self.call_after_refresh(self.check_when_ready, key)
+            return
+        keys = [svc.key for svc in self._services()]
+        if key not in keys:
+            self.notify("that service is gone from the inventory", severity="warning")
+            return
+        self.query_one(DataTable).move_cursor(row=keys.index(key))
+        self.action_check()
 
     # -- actions ---------------------------------------------------------------------------
     def action_back(self) -> None:

@@ -28,11 +28,31 @@ STATUS_STYLE = {
 
 class NotebookScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="jupyter.back"),
-        Binding("v", "reveal", "Reveal token", id="jupyter.reveal"),
-        Binding("c", "copy", "Copy URL", id="jupyter.copy"),
-        Binding("o", "open", "Open in browser", id="jupyter.open"),
-        Binding("r", "rescan", "Check again", id="jupyter.rescan"),
+        Binding("escape", "back", "Back", tooltip="Back to the services", id="jupyter.back"),
+        Binding(
+            "v", "reveal", "Reveal token", tooltip="Show or mask the tokens", id="jupyter.reveal"
+        ),
+        Binding(
+            "c",
+            "copy",
+            "Copy URL",
+            tooltip="Copy the URL with its token to the clipboard (OSC 52)",
+            id="jupyter.copy",
+        ),
+        Binding(
+            "o",
+            "open",
+            "Open in browser",
+            tooltip="Open the URL in a web browser on this machine",
+            id="jupyter.open",
+        ),
+        Binding(
+            "r",
+            "rescan",
+            "Check again",
+            tooltip="Ask the notebook servers again",
+            id="jupyter.rescan",
+        ),
     ]
 
     def __init__(
@@ -166,6 +186,8 @@ class NotebookScreen(Screen):
         if nb.note:
             text.append("\n" + safe_text(nb.note, 300), style="yellow")
         if nb.url:
+            # the whole URL, whatever the table's column had room for
+            text.append("\n" + safe_text(self._url_text(nb), 300), style="bold")
             text.append("\nc copies the whole URL, o opens it in the browser", style="dim")
         detail.update(text)
 

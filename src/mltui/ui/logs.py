@@ -45,19 +45,77 @@ class LogBar(Static):
 
 class LogScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="logs.back"),
-        Binding("slash", "search", "Search", id="logs.search"),
-        Binding("n", "next_match", "Next", id="logs.next"),
-        Binding("N", "previous_match", "Previous", id="logs.previous"),
-        Binding("f", "filter", "Filter", id="logs.filter"),
-        Binding("r", "replica", "Replica", id="logs.replica"),
-        Binding("t", "timestamps", "Timestamps", id="logs.timestamps"),
-        Binding("w", "wrap", "Wrap", id="logs.wrap"),
-        Binding("T", "tail", "Tail", id="logs.tail"),
-        Binding("S", "since", "Since", id="logs.since"),
-        Binding("end,G", "follow", "Follow", id="logs.follow"),
-        Binding("home,g", "top", "Top", show=False, id="logs.top"),
-        Binding("s", "save", "Save", id="logs.save"),
+        Binding("escape", "back", "Back", tooltip="Back to the services", id="logs.back"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="Search: highlight what matches (a regular expression), n and N move between matches",
+            id="logs.search",
+        ),
+        Binding("n", "next_match", "Next", tooltip="Next match of the search", id="logs.next"),
+        Binding(
+            "N",
+            "previous_match",
+            "Previous",
+            tooltip="Previous match of the search",
+            id="logs.previous",
+        ),
+        Binding(
+            "f",
+            "filter",
+            "Filter",
+            tooltip="Filter: show only the lines that match a regular expression",
+            id="logs.filter",
+        ),
+        Binding(
+            "r",
+            "replica",
+            "Replica",
+            tooltip="Show one replica, then the next, then all merged again",
+            id="logs.replica",
+        ),
+        Binding(
+            "t",
+            "timestamps",
+            "Timestamps",
+            tooltip="Show or hide the engine's timestamps",
+            id="logs.timestamps",
+        ),
+        Binding(
+            "w", "wrap", "Wrap", tooltip="Wrap long lines, or cut them at the edge", id="logs.wrap"
+        ),
+        Binding(
+            "T",
+            "tail",
+            "Tail",
+            tooltip="How many lines of history to read: 1,000, 10,000, all or 100",
+            id="logs.tail",
+        ),
+        Binding(
+            "S",
+            "since",
+            "Since",
+            tooltip="From when to read: all, the last 5 minutes, hour or day",
+            id="logs.since",
+        ),
+        Binding(
+            "end,G",
+            "follow",
+            "Follow",
+            tooltip="Follow new lines at the end (scrolling up pauses)",
+            id="logs.follow",
+        ),
+        Binding(
+            "home,g", "top", "Top", show=False, tooltip="Go to the oldest line kept", id="logs.top"
+        ),
+        Binding(
+            "s",
+            "save",
+            "Save",
+            tooltip="Save the lines shown (filter applied) to a file in the current folder",
+            id="logs.save",
+        ),
     ]
 
     def __init__(
@@ -68,8 +126,12 @@ class LogScreen(Screen):
         *,
         max_lines: int = DEFAULT_MAX_LINES,
         save_dir: Path | None = None,
+        timestamps: bool = True,
+        wrap: bool = False,
     ) -> None:
         super().__init__()
+        self.start_timestamps = timestamps
+        self.start_wrap = wrap
         self.engine_factory = engine_factory
         self.service = service
         self.replica = replica
@@ -104,9 +166,12 @@ class LogScreen(Screen):
         return self.query_one(LogView)
 
     def on_mount(self) -> None:
+        view = self.view
+        view.timestamps = self.start_timestamps
+        view.wrap = self.start_wrap
         self._open_session()
         self.set_interval(FRAME_S, self._take)
-        self.view.focus()
+        view.focus()
 
     def on_unmount(self) -> None:
         self._close_session()
@@ -138,7 +203,7 @@ class LogScreen(Screen):
         if engine is not None:
             engine.close()
 
-    def update_snapshot(self, snapshot: Snapshot) -> None:
+    def update_snapshot(self, snapshot: Snapshot, _info: object = None) -> None:
         """The inventory changed: follow replicas that replaced others."""
         svc = snapshot.service(self.service.key)
         if svc is None or self.session is None:

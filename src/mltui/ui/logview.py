@@ -189,6 +189,11 @@ class LogView(ScrollView, can_focus=True):
         if self.following:
             self._stick()
 
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        # the scrollbar takes a row without a resize: the last line must stay in view
+        if self.following:
+            self._stick()
+
     def _resize(self) -> None:
         if self.wrap:
             self.virtual_size = Size(self.scrollable_content_region.width, self.rows)

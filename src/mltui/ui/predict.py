@@ -11,11 +11,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..core import predict as core
+from ..core.config import PredictConfig
 from ..core.engine import Engine
 from ..core.inventory import Service
 from ..core.stacks import DEMO_DIR
@@ -60,9 +61,21 @@ def default_folder() -> str:
 
 class PredictScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back", id="predict.back"),
-        Binding("ctrl+r", "run", "Run", id="predict.run"),
-        Binding("ctrl+o", "export", "Export CSV+JSON", id="predict.export"),
+        Binding("escape", "back", "Back", tooltip="Back to the services", id="predict.back"),
+        Binding(
+            "ctrl+r",
+            "run",
+            "Run",
+            tooltip="Send every image of the folder to the model server",
+            id="predict.run",
+        ),
+        Binding(
+            "ctrl+o",
+            "export",
+            "Export CSV+JSON",
+            tooltip="Write the results as CSV and JSON in the current folder",
+            id="predict.export",
+        ),
     ]
 
     def __init__(
@@ -77,15 +90,25 @@ class PredictScreen(Screen):
         results: list[core.Result] | None = None,
         summary: core.Summary | None = None,
         endpoint: core.Endpoint | None = None,
+        defaults: PredictConfig | None = None,
+        service: str = "",
     ) -> None:
         super().__init__()
+        self.defaults = defaults or PredictConfig()
+        # a model server named in the config for this service wins over the guesses
+        known = self.defaults.endpoint_for(service=service) if service else None
+        if known is not None:
+            url, model = known.url, known.model
+            classes = classes or known.classes
+            folder = folder or known.folder or None
+            container_id = ""  # no need to ask the container for MODEL_NAME
         self.start = {
             "url": url,
             "model": model,
             "folder": folder or default_folder(),
             "classes": classes,
-            "concurrency": "8",
-            "batch": "1",
+            "concurrency": str(self.defaults.concurrency),
+            "batch": str(self.defaults.batch),
         }
         if not classes and Path(self.start["folder"], "classes.txt").is_file():
             self.start["classes"] = str(Path(self.start["folder"], "classes.txt"))
@@ -100,7 +123,7 @@ class PredictScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="pr-bar")
-        with Horizontal(id="pr-form"):
+        with Container(id="pr-form"):
             for key, label in (
                 ("url", "URL"),
                 ("model", "model"),
@@ -109,11 +132,9 @@ class PredictScreen(Screen):
                 ("concurrency", "at once"),
                 ("batch", "per request"),
             ):
-                with Vertical(
-                    classes="pr-field" + (" -narrow" if key in ("concurrency", "batch") else "")
-                ):
+                with Vertical(classes="pr-field"):
                     yield Label(label)
-                    yield Input(self.start[key], id=f"pr-{key}")
+                    yield Input(self.start[key], id=f"pr-{key}", compact=True)
         table: DataTable = DataTable(id="pr-table", cursor_type="row")
         table.add_columns("IMAGE", "EXPECTED", "PREDICTED", "CONFIDENCE", "LATENCY", "")
         yield table
@@ -157,7 +178,11 @@ class PredictScreen(Screen):
         self.query_one(DataTable).clear()
         try:
             options = core.RunOptions(
-                concurrency=int(self._field("concurrency")), batch=int(self._field("batch"))
+                concurrency=int(self._field("concurrency")),
+                batch=int(self._field("batch")),
+                scale=self.defaults.scale,
+                top_k=self.defaults.top_k,
+                timeout=self.defaults.timeout_s,
             )
             if options.concurrency < 1 or options.batch < 1:
                 raise ValueError
@@ -195,7 +220,7 @@ class PredictScreen(Screen):
             if not core.list_images(path)[0]:
                 raise core.PredictError(f"{folder}: no image in it")
             classes = core.load_classes(Path(classes_file).expanduser() if classes_file else None)
-            endpoint = core.detect(url, model)
+            endpoint = core.detect(url, model, shape=self.defaults.shape)
         except (core.PredictError, OSError, ValueError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return

@@ -113,25 +113,88 @@ class EngineBar(Static):
         self.update(text)
 
 
+# under this many columns the table drops IMAGE, PORTS and RESTARTS (shown below it)
+NARROW = 120
+COMPACT_COLUMNS = ("NAME", "STATE", "READY", "HEALTH", "GPU", "AGE")
+
+
 class ServicesScreen(Screen):
     # how often the AGE column is brought up to date (no engine call: local arithmetic)
     AGE_TICK_S = 5.0
     BINDINGS = [
-        Binding("enter", "toggle", "Fold/unfold", id="services.toggle"),
-        Binding("r", "refresh", "Refresh", id="services.refresh"),
-        Binding("minus", "collapse_all", "Fold all", show=False, id="services.collapse_all"),
         Binding(
-            "plus,equals_sign", "expand_all", "Unfold all", show=False, id="services.expand_all"
+            "enter",
+            "toggle",
+            "Fold/unfold",
+            tooltip="Fold or unfold the stack or service under the cursor (or click it)",
+            id="services.toggle",
         ),
-        Binding("g", "goto", "Go to service", id="services.goto"),
-        Binding("l", "logs", "Logs", id="services.logs"),
-        Binding("j", "jupyter", "Notebooks", id="services.jupyter"),
-        Binding("p", "predict", "Predict", id="services.predict"),
-        Binding("G", "gpu", "GPU", id="services.gpu"),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Read the inventory again now; it also updates by itself on engine events",
+            id="services.refresh",
+        ),
+        Binding(
+            "minus",
+            "collapse_all",
+            "Fold all",
+            show=False,
+            tooltip="Fold every service to one row",
+            id="services.collapse_all",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "expand_all",
+            "Unfold all",
+            show=False,
+            tooltip="Unfold every stack and service",
+            id="services.expand_all",
+        ),
+        Binding(
+            "g",
+            "goto",
+            "Go to service",
+            show=False,
+            tooltip="Go to a service by name, through the command palette",
+            id="services.goto",
+        ),
+        Binding(
+            "l",
+            "logs",
+            "Logs",
+            tooltip="Logs of the service under the cursor, every replica merged in time order; on a replica row, of that replica",
+            id="services.logs",
+        ),
+        Binding(
+            "j",
+            "jupyter",
+            "Notebooks",
+            tooltip="Jupyter URLs with token: of the notebook under the cursor, else of every notebook",
+            id="services.jupyter",
+        ),
+        Binding(
+            "p",
+            "predict",
+            "Predict",
+            tooltip="Send a folder of test images to the model server under the cursor",
+            id="services.predict",
+        ),
+        Binding(
+            "G",
+            "gpu",
+            "GPU",
+            tooltip="GPUs on the host (NVML), the engine's runtimes and a verdict per service",
+            id="services.gpu",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.compact = False  # under NARROW columns: image and ports only below the table
+        self._cols = list(range(len(COLUMNS)))
         self.collapsed: set[str] = set()
         self.snapshot: Snapshot | None = None
         self.info: EngineInfo | None = None
@@ -151,6 +214,30 @@ class ServicesScreen(Screen):
     def on_mount(self) -> None:
         self.set_interval(self.AGE_TICK_S, self._tick_ages)
         self.query_one(InventoryTable).focus()
+        self._fit(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Under NARROW columns the table keeps NAME, STATE, READY, HEALTH, GPU and AGE;
+        image, ports and restarts are in the detail below, so no column is cut."""
+        compact = 0 < width < NARROW
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self._cols = [i for i, c in enumerate(COLUMNS) if not compact or c in COMPACT_COLUMNS]
+        table = self.table
+        cursor = self.cursor_key()
+        with self.app.batch_update():
+            table.clear(columns=True)
+            table.add_columns(*(COLUMNS[i] for i in self._cols))
+            self._rows.clear()
+            self._shown.clear()
+            self._order = []
+            self._render_rows()
+            if cursor is not None and cursor in self._rows:
+                table.move_cursor(row=table.get_row_index(cursor), animate=False)
 
     def now(self) -> float:
         return self.app.clock()  # type: ignore[attr-defined, no-any-return]
@@ -207,7 +294,8 @@ class ServicesScreen(Screen):
     def _apply_row(self, row: Row) -> None:
         """Add the row, or update just the cells whose text or style changed."""
         table = self.table
-        cells = self._cells(row)
+        every = self._cells(row)
+        cells = [every[i] for i in self._cols]
         shown = self._shown.get(row.key)
         if shown is None:
             table.add_row(*cells, key=row.key)
