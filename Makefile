@@ -47,6 +47,7 @@ bench: install engine
 	$(PY) bench/logs.py --minute
 
 screenshots: install engine
+	$(BIN)/mltui demo up --detach
 	$(PY) tools/screenshots.py
 
 clean:

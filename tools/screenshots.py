@@ -1,57 +1,125 @@
-"""Write SVG screenshots of mltui's main screens (services, merged logs), taken by the app itself.
+"""Write SVG screenshots of each of mltui's screens, taken by the app itself.
 
-Runs the real app with Pilot against the local engine (whatever is deployed
-there: `make demo` first for the demo stack) and saves screenshots/*.svg.
+Runs the real app with Pilot against the local engine and the demo stack
+(`mltui demo up --detach` first; `make screenshots` does both) and saves
+screenshots/{main,logs,notebooks,predict,gpu,help,main-light}.svg. Tokens stay
+masked: the script fails if a notebook token is in any picture.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"
+SIZE = (160, 45)
+DEMO = "mltui-demo"
+
+
+async def until(pilot, predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await pilot.pause(0.1)
+    raise SystemExit(f"screenshots: timed out waiting for {what}")
+
+
+def service(app, name: str):
+    snapshot = app.snapshot
+    found = [s for s in snapshot.services() if s.name == name and s.stack == DEMO]
+    if not found:
+        raise SystemExit(f"screenshots: no {DEMO}/{name}: run `mltui demo up --detach` first")
+    return found[0]
+
+
+def save(app, name: str, secrets: list[str]) -> None:
+    path = Path(app.save_screenshot(str(OUT / f"{name}.svg")))
+    text = path.read_text().replace("&#160;", " ")
+    for secret in secrets:
+        if secret and secret in text:
+            path.unlink()
+            raise SystemExit(f"screenshots: a token is visible in {name}.svg; not written")
+    print(path.relative_to(REPO))
+
+
+async def shoot(theme: str) -> int:
+    from mltui.core.config import Config
+    from mltui.ui.app import MltuiApp
+    from mltui.ui.gpu import GpuScreen
+    from mltui.ui.help import HelpScreen
+    from mltui.ui.jupyter import NotebookScreen
+    from mltui.ui.logs import LogScreen
+    from mltui.ui.predict import PredictScreen
+
+    app = MltuiApp(config=Config(theme=theme))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshots_applied > 1, "the inventory")
+        await pilot.pause(0.5)
+        model = service(app, "model")
+        app.services.goto_service(model.key)
+        await pilot.pause(0.3)
+        if theme != "textual-dark":
+            save(app, "main-light", [])
+            return 0
+        save(app, "main", [])
+
+        # the merged logs of the model's replicas
+        app.open_logs(model)
+        await until(pilot, lambda: isinstance(app.screen, LogScreen), "the logs screen")
+        screen = app.screen
+        await until(
+            pilot, lambda: len(screen.buffer) > 10 and not screen.session.loading, "log lines"
+        )
+        await pilot.pause(0.5)
+        save(app, "logs", [])
+        app.pop_screen()
+
+        # the notebook, token masked
+        app.open_notebooks(service(app, "notebook"))
+        await until(pilot, lambda: isinstance(app.screen, NotebookScreen), "the notebooks")
+        screen = app.screen
+        await until(pilot, lambda: not screen.scanning, "the notebook scan")
+        await pilot.pause(0.3)
+        tokens = [nb.token for nb in screen.notebooks if nb.token]
+        save(app, "notebooks", tokens)
+        app.pop_screen()
+
+        # a real run of the demo's test images against the model server
+        app.open_predict(service(app, "lb"))
+        await until(pilot, lambda: isinstance(app.screen, PredictScreen), "the predict screen")
+        screen = app.screen
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: screen.summary is not None, "the predictions", timeout=120)
+        await pilot.pause(0.3)
+        save(app, "predict", tokens)
+        app.pop_screen()
+
+        app.open_gpu()
+        await until(pilot, lambda: isinstance(app.screen, GpuScreen), "the GPU screen")
+        screen = app.screen
+        await until(pilot, lambda: screen.host is not None, "NVML")
+        await pilot.pause(0.3)
+        save(app, "gpu", tokens)
+        app.pop_screen()
+
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await pilot.pause(0.3)
+        save(app, "help", tokens)
+    return 0
 
 
 async def main() -> int:
-    from mltui.ui.app import MltuiApp
-
     OUT.mkdir(exist_ok=True)
-    app = MltuiApp()
-    async with app.run_test(size=(160, 45)) as pilot:
-        for _ in range(100):
-            if app.snapshots_applied:
-                break
-            await pilot.pause(0.1)
-        if not app.snapshots_applied:
-            print(f"no inventory: {app.engine_info.message}", file=sys.stderr)
-            return 1
-        await pilot.pause(0.5)
-        # put the cursor on the first service that is not fine, else the first service
-        rows = app.services._rows
-        target = next(
-            (k for k, r in rows.items() if r.level == 1 and r.state not in ("running",)), None
-        )
-        target = target or next((k for k, r in rows.items() if r.level == 1), None)
-        if target:
-            app.services.table.move_cursor(row=app.services.table.get_row_index(target))
-            await pilot.pause(0.2)
-        path = app.save_screenshot(str(OUT / "main.svg"))
-        print(path)
-
-        # the merged logs of the service with the most replicas (the demo's model)
-        services = sorted(app.snapshot.services(), key=lambda s: -len(s.replicas))
-        if services:
-            app.open_logs(services[0])
-            for _ in range(50):
-                await pilot.pause(0.1)
-                screen = app.screen
-                if len(getattr(screen, "buffer", ())) and not screen.session.loading:
-                    break
-            await pilot.pause(0.5)
-            path = app.save_screenshot(str(OUT / "logs.svg"))
-            print(path)
+    for theme in ("textual-dark", "textual-light"):
+        code = await shoot(theme)
+        if code:
+            return code
     return 0
 
 
