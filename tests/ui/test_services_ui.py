@@ -189,3 +189,28 @@ async def test_hostile_labels_render_as_plain_text(container_factory, wait_until
         assert app.services._rows[key].cells[0] == "evil␛]52;c;aGVsbG8=␇␛[2Jproj"
         # the container itself is listed under that project's service
         assert any(r.cells[0] == name for r in app.services._rows.values())
+
+
+def test_quitting_ends_the_process_at_once(container_factory):
+    """The engine watcher reads events in 15 s windows: quitting must stop it
+    rather than let it open the next window, which the process would wait for."""
+    import asyncio
+    import threading
+    import time
+
+    name = container_factory("ui-quit")
+
+    async def main() -> float:
+        from conftest import until_service
+
+        app = MltuiApp()
+        async with app.run_test(size=SIZE) as pilot:
+            await until_service(pilot, name)
+            await pilot.pause(0.5)
+            await pilot.press("q")
+        return time.monotonic()
+
+    quit_at = asyncio.run(main())  # returns once the loop has joined its threads
+    took = time.monotonic() - quit_at
+    assert took < 5, f"{took:.1f} s from quit to a closed event loop"
+    assert [t.name for t in threading.enumerate() if t.name.startswith("asyncio")] == []

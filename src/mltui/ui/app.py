@@ -114,6 +114,7 @@ class MltuiApp(App[int]):
         self._refresh_timer = None
         self.snapshots_applied = 0
         self._quick_painted = False
+        self._stopping = False
 
     def _warm_up(self) -> None:
         try:
@@ -190,6 +191,26 @@ class MltuiApp(App[int]):
             )
         yield SystemCommand("Help", "Every key of every screen", self.action_help)
 
+    def on_unmount(self) -> None:
+        # stop the watcher before closing its stream, or it opens the next window
+        # and the process waits for that window to end before it can exit
+        self._stopping = True
+        self.workers.cancel_group(self, "engine")
+        self._close_stream()
+        self.engine.close()
+
+    def _hold(self, stream: Any) -> None:
+        """Keep the watcher's stream where on_unmount can close it; a stream opened
+        while the app was closing is closed at once."""
+        self._stream = stream
+        if self._stopping:
+            self._close_stream()
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
     # -- the engine watcher (thread) ---------------------------------------------
     @work(
         thread=True,
@@ -203,7 +224,7 @@ class MltuiApp(App[int]):
         worker = get_current_worker()
         backoff = Backoff()
         was_connected = False
-        while not worker.is_cancelled:
+        while not worker.is_cancelled and not self._stopping:
             try:
                 since = time.time()
                 info = self._take_warm_up() or self.engine.info()
@@ -221,18 +242,20 @@ class MltuiApp(App[int]):
                 continue
             backoff.reset()
             was_connected = True
-            self._stream = stream
+            self._hold(stream)
             try:
-                while not worker.is_cancelled:
+                while not worker.is_cancelled and not self._stopping:
                     for event in stream:
                         if worker.is_cancelled:
                             break
                         self._on_event(event)
                     stream.close()
+                    if worker.is_cancelled or self._stopping:
+                        break
                     # the window ended: the next one starts where it stopped, losing nothing
                     since, until = until, max(until, time.time()) + EVENT_WINDOW_S
                     stream = self.engine.events(since=since, until=until)
-                    self._stream = stream
+                    self._hold(stream)
             except EngineUnavailable as exc:
                 if worker.is_cancelled:
                     break
