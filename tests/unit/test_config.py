@@ -102,7 +102,8 @@ def test_show_output_reads_back_as_the_same_config(tmp_path):
 # (toml, key named in the message, line, words in the message)
 BAD = [
     ('theme = 3\n', "theme", 1, "should be a string"),
-    ('theme = "a\\u0007b"\n', "theme", 1, "control characters"),
+    ('theme = "a\\u0007b"\n', "theme", 1, "control or format characters"),
+    ('theme = "a\\u202eb"\n', "theme", 1, "control or format characters"),
     ('\n\nwat = 1\n', "wat", 3, "unknown key"),
     ('thme = "x"\n', "thme", 1, "did you mean 'theme'"),
     ('logs = 5\n', "logs", 1, "should be a table"),

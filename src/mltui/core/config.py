@@ -10,6 +10,7 @@ import math
 import os
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -295,8 +296,11 @@ class _Checker:
         if not isinstance(value, str):
             self.bad(prefix + key, f"should be a string, not {_show(value)}; using {default!r}")
             return default
-        if any(not c.isprintable() for c in value):
-            self.bad(prefix + key, f"has control characters; using {default!r}")
+        if any(
+            unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp")
+            for c in value
+        ):
+            self.bad(prefix + key, f"has control or format characters; using {default!r}")
             return default
         return value
 
