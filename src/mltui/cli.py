@@ -260,6 +260,10 @@ def _without_serve_options(argv: list[str]) -> list[str]:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from .core.inventory import WarmStart
+
+    # the first round trips to the engine run while Textual is imported
+    warm = WarmStart(_engine(args.host)).start()
     from .ui.app import MltuiApp
 
     config, problems = load_config(args, quiet=True)
@@ -268,6 +272,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         log_lines=args.log_lines or config.logs.max_lines,
         config=config,
         config_problems=problems,
+        warm=warm,
     )
     app.run()
     return app.return_code or 0

@@ -145,3 +145,78 @@ def test_a_server_that_is_not_docker(tmp_path):
         assert "answers, but not like a Docker engine" in caught.value.message
     finally:
         server.shutdown()
+
+
+def test_raw_socket_reads_match_docker_py_and_need_no_docker_py(container_factory):
+    """On a local engine the inventory's reads go over the unix socket with the
+    standard library: the same answers as docker-py, and docker-py stays unloaded."""
+    import docker
+
+    name = container_factory("raw-reads")
+    engine = Engine()
+    api = docker.APIClient(base_url="unix:///var/run/docker.sock", version="auto")
+    try:
+        ours = {c["Id"]: c["Names"] for c in engine.containers()}
+        theirs = {c["Id"]: c["Names"] for c in api.containers(all=True)}
+        assert ours == theirs and any(f"/{name}" in n for n in ours.values())
+        assert {s["ID"] for s in engine.services()} == {s["ID"] for s in api.services()}
+        assert {t["ID"] for t in engine.tasks()} == {t["ID"] for t in api.tasks()}
+        cid = next(i for i, n in ours.items() if f"/{name}" in n)
+        assert engine.inspect_container(cid)["Config"] == api.inspect_container(cid)["Config"]
+        assert engine.info().server_version == api.version()["Version"]
+    finally:
+        api.close()
+        engine.close()
+
+    code = (
+        "import sys\n"
+        "from mltui.core.engine import Engine\n"
+        "from mltui.core.inventory import Inventory\n"
+        "engine = Engine()\n"
+        "inv = Inventory(engine)\n"
+        "inv.set_info(engine.info())\n"
+        "snap = inv.snapshot()\n"
+        "print(len(list(snap.services())) > 0, 'docker' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["True", "False"]
+
+
+def test_raw_socket_errors_read_like_docker_py_errors(tmp_path):
+    import socket
+    import threading
+
+    from mltui.core.engine import EngineError
+
+    engine = Engine()
+    try:
+        with pytest.raises(EngineError) as caught:
+            engine.inspect_container("no-such-container-mltui")
+        assert caught.value.status == 404
+        assert "no-such-container-mltui" in str(caught.value)
+    finally:
+        engine.close()
+
+    # something on a unix socket that answers, but not like an engine
+    path = str(tmp_path / "liar.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+
+    def answer() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!")
+            conn.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    liar = Engine(EngineTarget(f"unix://{path}", "test"), timeout=5)
+    with pytest.raises(EngineUnavailable) as caught:
+        liar.info()
+    assert "answers, but not like a Docker engine" in caught.value.message
+    liar.close()
+    server.close()

@@ -951,3 +951,34 @@ QUIET_ACTIONS = (
 def event_matters(event: Mapping[str, Any]) -> bool:
     action = str(event.get("Action") or event.get("status") or "")
     return not action.startswith(QUIET_ACTIONS)
+
+
+class WarmStart:
+    """The engine's description and a first, list-only snapshot, read in a thread
+    while the UI starts. The command line starts it before it imports Textual, so
+    the round trips overlap that import instead of following it."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.inventory = Inventory(engine, clock)
+        self.found: list[EngineInfo | Snapshot | EngineUnavailable] = []
+        self._thread = threading.Thread(target=self._run, name="mltui-connect", daemon=True)
+
+    def start(self) -> WarmStart:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            info = self.engine.info()
+            self.inventory.set_info(info)
+            self.found.append(info)
+            self.found.append(self.inventory.snapshot(inspect_new=False))
+        except EngineUnavailable as exc:
+            self.found.append(exc)
+
+    def take(self) -> list[EngineInfo | Snapshot | EngineUnavailable]:
+        """What it found (waits for it); empty the second time."""
+        self._thread.join()
+        found, self.found = self.found, []
+        return found

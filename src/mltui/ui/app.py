@@ -18,9 +18,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
 from ..core.inventory import (
-    Inventory,
     Service,
     Snapshot,
+    WarmStart,
     event_changes_engine,
     event_container_id,
     event_matters,
@@ -38,6 +38,9 @@ OWN_BINDINGS = ("app.", "services.", "logs.", "jupyter.", "gpu.", "predict.")
 # The event stream is read in windows of this length, so the reading thread
 # wakes up (and can stop) even when the engine is quiet.
 EVENT_WINDOW_S = 15.0
+# At start, the full snapshot and the event stream wait (at most this long) for
+# the first rows to be painted.
+FIRST_PAINT_WAIT_S = 2.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
 DEBOUNCE_S = 0.1
 
@@ -85,6 +88,7 @@ class MltuiApp(App[int]):
         clock: Callable[[], float] = time.time,
         config: Config | None = None,
         config_problems: list[Problem] | None = None,
+        warm: WarmStart | None = None,
     ) -> None:
         self.config = config or Config()
         self.config_problems = list(config_problems or [])
@@ -93,15 +97,14 @@ class MltuiApp(App[int]):
         # 1 ms instead of 5, so keys stay quick (bench/logs.py: p95 ~10 ms, not ~25).
         sys.setswitchinterval(0.001)
         self.engine_factory: EngineFactory = engine_factory or Engine
-        self.engine: Engine = self.engine_factory()
-        self.inventory = Inventory(self.engine, clock)
-        # Connect while Textual starts: importing docker-py and the first round
-        # trips overlap the app's own start-up instead of following it.
-        self._warm: list[EngineInfo | Snapshot | EngineUnavailable] = []
-        self._warm_thread: threading.Thread | None = threading.Thread(
-            target=self._warm_up, name="mltui-connect", daemon=True
-        )
-        self._warm_thread.start()
+        # Connect while Textual starts (the command line starts this even before
+        # it imports Textual): the first round trips overlap the start-up.
+        self._warm_start: WarmStart | None = warm or WarmStart(self.engine_factory(), clock).start()
+        self.engine: Engine = self._warm_start.engine
+        self.inventory = self._warm_start.inventory
+        # the engine's event stream opens once the first snapshot is on screen
+        # (events since the start are replayed, none is lost)
+        self._painted = threading.Event()
         super().__init__()
         self.poll_interval = poll_interval or self.config.engine.refresh_fallback_s
         self.log_lines = log_lines or self.config.logs.max_lines
@@ -115,15 +118,6 @@ class MltuiApp(App[int]):
         self.snapshots_applied = 0
         self._quick_painted = False
         self._stopping = False
-
-    def _warm_up(self) -> None:
-        try:
-            info = self.engine.info()
-            self.inventory.set_info(info)
-            self._warm.append(info)
-            self._warm.append(self.inventory.snapshot(inspect_new=False))
-        except EngineUnavailable as exc:
-            self._warm.append(exc)
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -230,7 +224,11 @@ class MltuiApp(App[int]):
                 info = self._take_warm_up() or self.engine.info()
                 self.inventory.set_info(info)
                 self.post_message(EngineStateChanged(info))
-                # the first snapshot at once, no debounce; events from `since` on
+                if self._quick_painted:
+                    # let the first rows reach the screen before the full snapshot
+                    # (inspects) and docker-py's import (for the event stream) start
+                    self._wait(worker, self._painted, FIRST_PAINT_WAIT_S)
+                # the full snapshot at once, no debounce; events from `since` on
                 # are replayed by the stream opened next, so none is missed
                 self.post_message(RefreshWanted(now=True))
                 until = since + EVENT_WINDOW_S
@@ -269,11 +267,10 @@ class MltuiApp(App[int]):
     def _take_warm_up(self) -> EngineInfo | None:
         """What the start-up connection found: its engine info, after posting its
         list-only snapshot; None once used (reconnects read afresh)."""
-        if self._warm_thread is None:
+        if self._warm_start is None:
             return None
-        self._warm_thread.join()
-        self._warm_thread = None
-        found, self._warm = self._warm, []
+        found = self._warm_start.take()
+        self._warm_start = None
         info: EngineInfo | None = None
         for item in found:
             if isinstance(item, EngineUnavailable):
@@ -294,6 +291,13 @@ class MltuiApp(App[int]):
         if event_changes_engine(event):
             self.inventory.forget_info()
         self.post_message(RefreshWanted())
+
+    @staticmethod
+    def _wait(worker: Worker, event: threading.Event, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not worker.is_cancelled and not event.wait(0.05):
+            if time.monotonic() > deadline:
+                return
 
     @staticmethod
     def _sleep(worker: Worker, seconds: float) -> None:
@@ -430,6 +434,8 @@ class MltuiApp(App[int]):
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
         self.services.show_snapshot(message.snapshot)
+        if not self._painted.is_set():
+            self.call_after_refresh(self._painted.set)
         for screen in self.screen_stack:
             if screen is not self.services and hasattr(screen, "update_snapshot"):
                 screen.update_snapshot(message.snapshot, self.engine_info)
