@@ -206,8 +206,13 @@ async def test_the_mouse_picks_rows_and_scrolls_logs(container_factory, wait_unt
         row_key = f"svc:{service.key}"
         await wait_until(pilot, lambda: row_key in app.services._rows, what="the row")
         target = table.get_row_index(row_key)
-        table.move_cursor(row=0)
+        # bring the row into view (other containers may be on the engine), then
+        # put the cursor on another row without scrolling
+        table.move_cursor(row=target, scroll=True, animate=False)
+        await pilot.pause(0.2)
+        table.move_cursor(row=target - 1 if target else target + 1, scroll=False)
         await pilot.pause(0.1)
+        assert app.services.cursor_key() != row_key
         # a click on the row (1 for the header) puts the cursor there
         assert await pilot.click(DataTable, offset=(3, target + 1 - int(table.scroll_y)))
         await pilot.pause(0.1)
