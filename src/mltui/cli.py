@@ -230,6 +230,10 @@ def cmd_serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return 2
     forwarded = _without_serve_options(list(argv))
     command = shlex.join([sys.executable, "-m", "mltui", *forwarded])
+    problem = _cannot_listen(args.address, args.port)
+    if problem:
+        print(f"mltui: cannot serve on {args.address}:{args.port}: {problem}", file=sys.stderr)
+        return 2
     if args.address not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"mltui: serving on {args.address}: whoever reaches this port controls the Docker "
@@ -237,8 +241,36 @@ def cmd_serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
     print(f"mltui: serving on http://{args.address}:{args.port} (ctrl+c stops)", file=sys.stderr)
-    Server(command, host=args.address, port=args.port, title="mltui").serve()
+    try:
+        Server(command, host=args.address, port=args.port, title="mltui").serve()
+    except OSError as exc:  # lost a race for the port, or the address went away
+        print(
+            f"mltui: cannot serve on {args.address}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+def _cannot_listen(address: str, port: int) -> str:
+    """Why ``address:port`` cannot be listened on, or "" when it can."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"no such address ({exc.strerror or exc})"
+    family, kind, proto, _name, where = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(where)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == 98:  # EADDRINUSE
+                reason += " (another mltui --serve? pick another --port)"
+            return reason
+    return ""
 
 
 def _without_serve_options(argv: list[str]) -> list[str]:
