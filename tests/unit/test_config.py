@@ -186,6 +186,24 @@ def test_a_file_that_cannot_be_read_is_a_message(tmp_path):
     assert len(problems) == 1 and "cannot be read" in problems[0].message
 
 
+def test_a_fifo_is_refused_without_blocking_and_a_huge_file_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    config, problems = load(fifo)  # reading it would wait for a writer forever
+    assert config == Config(path=str(fifo))
+    assert [p.message for p in problems] == [
+        "cannot be read (not a regular file); all defaults used"
+    ]
+
+    huge = tmp_path / "huge.toml"
+    huge.write_text("# x\n" * 400_000)
+    config, problems = load(huge)
+    assert config == Config(path=str(huge))
+    assert [p.message for p in problems] == ["is over 1024 KiB; all defaults used"]
+
+
 def test_several_bad_keys_give_one_message_each_and_good_keys_still_count():
     text = '[logs]\nmax_lines = 0\nwrap = true\n[predict]\nbatch = "x"\ntop_k = 7\n'
     config, problems = parse(text)

@@ -21,6 +21,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 ENV_PATH = "MLTUI_CONFIG"
+MAX_BYTES = 1 << 20  # a configuration is a few lines; a huge file is a mistake
 
 EXAMPLE = """\
 # mltui's configuration (TOML). Every key is optional; `mltui config --show`
@@ -481,6 +482,12 @@ def load(path: Path | None = None) -> tuple[Config, list[Problem]]:
     no problem, an unreadable one is."""
     path = path or config_path()
     try:
+        if path.exists() and not path.is_file():  # a folder, a FIFO that would block
+            raise OSError(0, "not a regular file")
+        if path.exists() and path.stat().st_size > MAX_BYTES:
+            return Config(path=str(path)), [
+                Problem("", f"is over {MAX_BYTES // 1024} KiB; all defaults used", None, str(path))
+            ]
         raw = path.read_bytes()
     except FileNotFoundError:
         return Config(path=str(path)), []
