@@ -47,10 +47,13 @@ def test_image(engine_info) -> str:
     return ensure_image(TEST_BASE)
 
 
+# A prefix for everything this test run creates, so runs never collide.
+RUN_ID = "mltuitest" + uuid.uuid4().hex[:6]
+
+
 @pytest.fixture(scope="session")
 def run_id() -> str:
-    """A prefix for everything a test run creates, so runs never collide."""
-    return "mltuitest" + uuid.uuid4().hex[:6]
+    return RUN_ID
 
 
 @pytest.fixture
@@ -91,7 +94,8 @@ def pytest_sessionfinish(session, exitstatus):
     # projects clean up in their own fixtures).
     if os.environ.get("MLTUI_KEEP_TEST_CONTAINERS"):
         return
-    out = docker("ps", "-aq", "--filter", "label=mltui.test", check=False)
+    # only this run's: another test session may be using the same engine
+    out = docker("ps", "-aq", "--filter", f"label=mltui.test={RUN_ID}", check=False)
     ids = out.split()
     if ids:
         docker("rm", "-f", *ids, check=False)
