@@ -206,11 +206,14 @@ def test_raw_socket_errors_read_like_docker_py_errors(tmp_path):
     server.listen()
 
     def answer() -> None:
-        for _ in range(2):
-            conn, _ = server.accept()
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!")
-            conn.close()
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # the test closed the server: done
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!")
 
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
@@ -219,4 +222,7 @@ def test_raw_socket_errors_read_like_docker_py_errors(tmp_path):
         liar.info()
     assert "answers, but not like a Docker engine" in caught.value.message
     liar.close()
+    server.shutdown(socket.SHUT_RDWR)
     server.close()
+    thread.join(5)
+    assert not thread.is_alive()
