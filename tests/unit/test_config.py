@@ -60,7 +60,7 @@ def test_a_missing_file_is_the_defaults_and_no_problem(tmp_path):
     config, problems = load(tmp_path / "nope.toml")
     assert problems == []
     assert config == Config(path=str(tmp_path / "nope.toml"))
-    assert config.logs.max_lines == 100_000 and config.theme == "textual-dark"
+    assert config.logs.max_lines == 100_000 and config.theme == ""  # the UI's default
 
 
 def test_every_key_is_read():

@@ -26,17 +26,13 @@ def test_core_never_imports_textual():
     assert out == "", f"core pulled in: {out}"
 
 
-def test_core_sources_never_import_the_ui_framework():
-    """Not even lazily inside a function (the subprocess test above sees only what
-    importing core pulls in). Theme names such as "textual-dark" are data, not imports."""
-    import re
+def test_core_sources_do_not_mention_the_ui_framework():
     from pathlib import Path
 
     import mltui.core
 
-    importing = re.compile(r"^\s*(?:from|import)\s+textual\b|__import__\(\s*[\"']textual", re.M)
     for path in Path(mltui.core.__file__).parent.glob("*.py"):
-        assert not importing.search(path.read_text()), path
+        assert "textual" not in path.read_text().lower(), path
 
 
 def test_the_local_socket_is_found_without_importing_docker_py(tmp_path):

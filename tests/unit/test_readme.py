@@ -33,3 +33,10 @@ def test_every_subcommand_in_the_readme_is_one_mltui_knows():
     used = set(re.findall(r"^(?:\S+=\S+ )*mltui (?:-H \S+ )?([a-z]+)\b", shell, re.M))
     assert used, "no command found"
     assert used <= known, used - known
+
+
+def test_the_configuration_example_is_the_one_mltui_prints():
+    from mltui.core.config import EXAMPLE
+
+    block = README.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert block == EXAMPLE

@@ -27,7 +27,7 @@ EXAMPLE = """\
 # mltui's configuration (TOML). Every key is optional; `mltui config --show`
 # prints what is in effect, and names any key it could not use.
 
-theme = "textual-dark"          # any Textual theme: the palette's "Theme" lists them
+# theme = "nord"                # the palette's "Theme" (ctrl+t) lists them; unset: dark
 
 [keys]                          # binding id = "key[,key...]"; the ids are in `?` help
 # "services.logs" = "L"
@@ -132,7 +132,7 @@ class PredictConfig:
 
 @dataclass(frozen=True)
 class Config:
-    theme: str = "textual-dark"
+    theme: str = ""  # "": the UI's own default (a dark theme)
     keys: dict[str, str] = field(default_factory=dict)
     logs: LogsConfig = field(default_factory=LogsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -149,7 +149,11 @@ class Config:
 
     def to_toml(self) -> str:
         """The configuration in effect, as TOML (`mltui config --show`)."""
-        out = [f"theme = {_toml(self.theme)}", "", "[keys]"]
+        out = [
+            f"theme = {_toml(self.theme)}" if self.theme else "# theme: the default",
+            "",
+            "[keys]",
+        ]
         out += [f"{_toml(k)} = {_toml(v)}" for k, v in sorted(self.keys.items())]
         for name in ("logs", "engine", "predict"):
             section = getattr(self, name)
@@ -452,7 +456,7 @@ def parse(text: str, path: str = "") -> tuple[Config, list[Problem]]:
     check = _Checker(path, lines)
     check.unknown(data, {"theme", "keys", "logs", "engine", "predict"})
     d = Config()
-    theme = check.string(data, "theme", "", d.theme) or d.theme
+    theme = check.string(data, "theme", "", d.theme)
     logs = check.table(data, "logs")
     check.unknown(logs, {"max_lines", "timestamps", "wrap"}, "logs.")
     engine = check.table(data, "engine")

@@ -955,7 +955,7 @@ def event_matters(event: Mapping[str, Any]) -> bool:
 
 class WarmStart:
     """The engine's description and a first, list-only snapshot, read in a thread
-    while the UI starts. The command line starts it before it imports Textual, so
+    while the UI starts. The command line starts it before it imports the UI framework, so
     the round trips overlap that import instead of following it."""
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:

@@ -30,6 +30,7 @@ from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
 from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
+DEFAULT_THEME = "textual-dark"  # when the config names none
 OWN_BINDINGS = ("app.", "services.", "logs.", "jupyter.", "gpu.", "predict.")
 
 # The engine's event stream drives refreshes (events also mark which containers
@@ -134,7 +135,9 @@ class MltuiApp(App[int]):
         """The config's theme and keymap; what cannot be used becomes a problem shown
         at start, and the default stays."""
         config = self.config
-        if config.theme in self.available_themes:
+        if not config.theme:
+            self.theme = DEFAULT_THEME
+        elif config.theme in self.available_themes:
             self.theme = config.theme
         else:
             names = ", ".join(sorted(self.available_themes))
