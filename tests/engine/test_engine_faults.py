@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from helpers import UnixProxy
@@ -164,6 +165,18 @@ def test_raw_socket_reads_match_docker_py_and_need_no_docker_py(container_factor
         cid = next(i for i, n in ours.items() if f"/{name}" in n)
         assert engine.inspect_container(cid)["Config"] == api.inspect_container(cid)["Config"]
         assert engine.info().server_version == api.version()["Version"]
+        # the same reads through docker-py, the path remote engines (tcp, ssh) take
+        remote_path = Engine()
+        remote_path._raw = None
+        try:
+            assert {c["Id"] for c in remote_path.containers()} == set(ours)
+            assert (
+                remote_path.inspect_container(cid)["Config"] == api.inspect_container(cid)["Config"]
+            )
+            assert replace(remote_path.info(), checked_at=0) == replace(engine.info(), checked_at=0)
+            assert remote_path.calls["containers"] == 1 and "version" in remote_path.calls
+        finally:
+            remote_path.close()
     finally:
         api.close()
         engine.close()

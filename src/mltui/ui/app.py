@@ -230,7 +230,7 @@ class MltuiApp(App[int]):
                 if self._quick_painted:
                     # let the first rows reach the screen before the full snapshot
                     # (inspects) and docker-py's import (for the event stream) start
-                    self._wait(worker, self._painted, FIRST_PAINT_WAIT_S)
+                    self._wait(worker, FIRST_PAINT_WAIT_S, until=self._painted)
                 # the full snapshot at once, no debounce; events from `since` on
                 # are replayed by the stream opened next, so none is missed
                 self.post_message(RefreshWanted(now=True))
@@ -239,7 +239,7 @@ class MltuiApp(App[int]):
             except EngineUnavailable as exc:
                 state = "reconnecting" if was_connected else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
-                self._sleep(worker, backoff.next())
+                self._wait(worker, backoff.next())
                 continue
             backoff.reset()
             was_connected = True
@@ -263,7 +263,7 @@ class MltuiApp(App[int]):
                 self.post_message(
                     EngineStateChanged(self.engine.down_info(exc.message, "reconnecting"))
                 )
-                self._sleep(worker, backoff.next())
+                self._wait(worker, backoff.next())
             finally:
                 stream.close()
 
@@ -296,17 +296,13 @@ class MltuiApp(App[int]):
         self.post_message(RefreshWanted())
 
     @staticmethod
-    def _wait(worker: Worker, event: threading.Event, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not worker.is_cancelled and not event.wait(0.05):
-            if time.monotonic() > deadline:
-                return
-
-    @staticmethod
-    def _sleep(worker: Worker, seconds: float) -> None:
+    def _wait(worker: Worker, seconds: float, until: threading.Event | None = None) -> None:
+        """Sleep ``seconds``, less once ``until`` is set or the worker is cancelled."""
+        until = until or threading.Event()
         deadline = time.monotonic() + seconds
         while not worker.is_cancelled and time.monotonic() < deadline:
-            time.sleep(min(0.1, deadline - time.monotonic()))
+            if until.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+                return
 
     # -- refreshes -------------------------------------------------------------
     def _poll(self) -> None:

@@ -7,7 +7,6 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ..core.inventory import Service
 from ..core.textsafe import safe_text
 
 HELP = {
@@ -26,17 +25,12 @@ VERB = {
 }
 
 
-def _serves(svc: Service) -> bool:
-    return any("->8501/" in p or "->8080/" in p for p in svc.ports) or "serving" in (
-        svc.image.lower()
-    )
-
-
 class ServiceCommands(Provider):
     """Per service in the latest snapshot: the actions that make sense for it."""
 
     def _targets(self) -> list[tuple[str, str, str]]:
         from .app import looks_like_notebook
+        from .predict import looks_like_server
 
         snapshot = getattr(self.app, "snapshot", None)
         if snapshot is None:
@@ -51,7 +45,7 @@ class ServiceCommands(Provider):
                     whats.append("notebook")
                 if svc.running:
                     whats.append("gpu")
-                if _serves(svc):
+                if looks_like_server(svc):
                     whats.append("predict")
                 out += [(f"{VERB[what]} {name}", what, svc.key) for what in whats]
         return out
