@@ -164,6 +164,3 @@ class HelpScreen(ModalScreen[None]):
                 )
                 yield Static(table, classes="help-table")
         yield Footer()
-
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
