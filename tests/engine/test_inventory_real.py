@@ -163,7 +163,9 @@ def test_swarm_stack_replicas_crashloop_and_gpu(swarm_stack):
         snap = snapshot()
         model = find_service(snap, swarm_stack, "model", "swarm")
         crash = find_service(snap, swarm_stack, "crash", "swarm")
-        if model and crash and model.running == 4 and crash.crashloop:
+        # two failures make a crash loop; the second replacement task may be
+        # created a moment later, so wait for it too before counting restarts
+        if model and crash and model.running == 4 and crash.crashloop and crash.restarts >= 2:
             return snap
         return None
 
