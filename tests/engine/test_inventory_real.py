@@ -163,13 +163,16 @@ def test_swarm_stack_replicas_crashloop_and_gpu(swarm_stack):
         snap = snapshot()
         model = find_service(snap, swarm_stack, "model", "swarm")
         crash = find_service(snap, swarm_stack, "crash", "swarm")
+        gpu = find_service(snap, swarm_stack, "gpu", "swarm")
+        if not (gpu and gpu.replicas and gpu.replicas[0].state == "pending" and gpu.last_error):
+            return None  # the scheduler has not yet said why it cannot place the task
         # two failures make a crash loop; the second replacement task may be
         # created a moment later, so wait for it too before counting restarts
         if model and crash and model.running == 4 and crash.crashloop and crash.restarts >= 2:
             return snap
         return None
 
-    snap = wait_for("4/4 model replicas and a crash loop", settled, timeout=90)
+    snap = wait_for("4/4 model replicas, a crash loop and a pending GPU task", settled, timeout=90)
     stack = find_stack(snap, swarm_stack, "swarm")
     assert {s.name for s in stack.services} == {"model", "crash", "gpu"}
     model = find_service(snap, swarm_stack, "model", "swarm")
