@@ -201,10 +201,8 @@ class LogBuffer:
 class _SourceState:
     source: LogSource
     index: int
-    history: list[str] = field(default_factory=list)
-    history_tags: array = field(default_factory=lambda: array("H"))
+    history: LogBuffer  # what was read before following, kept within max_lines
     history_done: bool = False
-    history_dropped: int = 0
     pending: list[tuple[float, list[str], array]] = field(default_factory=list)
     last_ts: str = ""
     same_ts_seen: int = 0  # lines read with ts == last_ts (skipped when following again)
@@ -301,7 +299,7 @@ class LogSession:
         return not self._history_merged
 
     def _add(self, src: LogSource) -> _SourceState:
-        st = _SourceState(source=src, index=len(self._states))
+        st = _SourceState(source=src, index=len(self._states), history=LogBuffer(self.max_lines))
         self._states.append(st)
         self._by_key[src.key] = st
         return st
@@ -520,13 +518,7 @@ class LogSession:
                     st.last_ts = last
                     st.same_ts_seen = same
             if not st.history_done:
-                st.history.extend(lines)
-                st.history_tags.extend(tags)
-                excess = len(st.history) - self.max_lines
-                if excess > 0:
-                    del st.history[:excess]
-                    del st.history_tags[:excess]
-                    st.history_dropped += excess
+                st.history.extend(lines, tags)
             else:
                 st.pending.append((self._clock(), lines, tags))
                 self._wake.notify_all()
@@ -541,8 +533,7 @@ class LogSession:
             if st.history_done:
                 st.pending.append((self._clock() - self.hold, [line], tags))
             else:
-                st.history.append(line)
-                st.history_tags.extend(tags)
+                st.history.extend([line], tags)
             self._wake.notify_all()
 
     # -- merging -----------------------------------------------------------------
@@ -572,11 +563,11 @@ class LogSession:
         )
 
     def _merge_history(self) -> None:
-        runs = [(st.history, st.history_tags) for st in self._states if st.history]
-        dropped = sum(st.history_dropped for st in self._states)
+        runs = [(st.history.lines, st.history.tags) for st in self._states if st.history]
+        dropped = sum(st.history.dropped for st in self._states)
         lines, tags = _merge_runs(runs)
-        for st in self._states:
-            st.history, st.history_tags = [], array("H")
+        for st in self._states:  # (a fresh buffer: a single run is merged as the same list)
+            st.history = LogBuffer(self.max_lines)
         excess = len(lines) - self.max_lines
         if excess > 0:
             lines, tags = lines[excess:], tags[excess:]
