@@ -236,6 +236,24 @@ def test_hostile_output_never_reaches_the_terminal(container_factory):
     ]
 
 
+def test_a_long_line_of_a_tty_container_comes_back_whole(container_factory):
+    # the engine cuts lines at 16 KiB and stamps each piece; a TTY stream has no
+    # frames to say where a piece starts, so the stamps sit inside the line
+    script = 'head -c 40000 /dev/zero | tr "\\0" a; echo; echo next; sleep infinity'
+    name = container_factory("tty-long", "-t", command=("sh", "-c", script))
+    rows = wait_for(
+        "the long line and the next",
+        lambda: (
+            r
+            if len(r := [json.loads(x) for x in mltui("logs", name, "--json").stdout.splitlines()])
+            == 2
+            else None
+        ),
+    )
+    assert rows[0]["line"] == "a" * 40000
+    assert rows[1]["line"] == "next"
+
+
 def test_a_bounded_session_keeps_the_newest_lines_and_counts_the_dropped(container_factory):
     name = container_factory(
         "flood-logs",

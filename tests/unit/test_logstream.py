@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mltui.core.logstream import (
     MAX_LINE,
+    PARTIAL_SIZE,
     TS_LEN,
     LogDecoder,
     LogStreamError,
@@ -88,6 +89,27 @@ def test_tty_output_has_no_frames_and_lines_keep_a_time():
     assert [line[TS_LEN + 1 :] for line in lines] == ["one", f"tw{TS.decode()} o", "three"]
     assert all(line[:TS_LEN] == TS.decode() for line in lines)
     assert set(streams) == {1}
+
+
+def tty_partials(text: bytes, stamps: list[bytes]) -> bytes:
+    """A long TTY line as the engine sends it: one stamp every PARTIAL_SIZE bytes."""
+    pieces = [text[i : i + PARTIAL_SIZE] for i in range(0, len(text), PARTIAL_SIZE)]
+    return b"".join(ts + b" " + piece for ts, piece in zip(stamps, pieces, strict=True))
+
+
+@pytest.mark.parametrize("step", [None, 1000, 4096, 16415])
+def test_a_long_tty_line_loses_the_stamps_of_its_partial_messages(step):
+    text = ("é" * 20000).encode() + b"a" * 3  # 40003 bytes: a partial cuts a character
+    stamps = [TS, TS.replace(b"19.6", b"19.7"), TS.replace(b"19.6", b"19.8")]
+    data = tty_partials(text, stamps) + b"\r\n" + TS + b" next\r\n"
+    lines, _, _ = decode_all(data, chunked=False, tty=True, step=step)
+    assert lines == [TS.decode() + " " + "é" * 20000 + "aaa", TS.decode() + " next"]
+
+
+def test_text_that_only_looks_like_a_stamp_stays_in_a_long_tty_line():
+    text = b"x" * 100 + TS + b" " + b"y" * (PARTIAL_SIZE + 50)
+    lines, _, _ = decode_all(TS + b" " + text + b"\n", chunked=False, tty=True)
+    assert lines == [TS.decode() + " " + text.decode()]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,13 @@ MAX_LINE = 65536  # characters kept of one line; the rest is counted, not shown
 
 STDOUT, STDERR, ENGINE = 1, 2, 3
 
+# The engine's log copier cuts a line it has read 16 KiB of without a newline into
+# "partial" messages, and stamps each. In a multiplexed stream each is a frame of
+# its own; in a TTY container's raw stream the stamps land inside the line, one
+# every PARTIAL_SIZE bytes of text.
+PARTIAL_SIZE = 16 * 1024
+_TS_BYTES = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
+
 # What needs the slow path: controls other than LF (TAB included, it is expanded),
 # DEL, C1 controls, bidi and other format characters that reorder or hide text.
 _NEEDS_WORK = re.compile(
@@ -287,6 +294,8 @@ class LogDecoder:
             return
         self._mbuf = buf[cut + 1 :]
         for line in buf[:cut].split(b"\n"):
+            if len(line) > PARTIAL_SIZE + TS_LEN + 1:
+                line = _join_partials(line)
             lines.append(line)
             streams.append(STDOUT)
 
@@ -327,3 +336,21 @@ class LogDecoder:
         else:
             self._last_ts = lines[-1][:TS_LEN]
         return lines, streams
+
+
+def _join_partials(line: bytes) -> bytes:
+    """A long TTY line without the stamps of its partial messages after the first.
+
+    Only stamps exactly where the engine's copier puts them are taken out, so text
+    that merely looks like a timestamp stays.
+    """
+    step = TS_LEN + 1
+    parts = [line[: step + PARTIAL_SIZE]]
+    pos = step + PARTIAL_SIZE
+    while _TS_BYTES.match(line, pos):
+        parts.append(line[pos + step : pos + step + PARTIAL_SIZE])
+        pos += step + PARTIAL_SIZE
+    if len(parts) == 1:
+        return line
+    parts.append(line[pos:])
+    return b"".join(parts)
