@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -11,8 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # No test reads the configuration of whoever runs the suite: a config test names its own.
 os.environ["MLTUI_CONFIG"] = str(Path(__file__).resolve().parent / "no-such-config.toml")
+# ... nor what the UI remembered for them (a theme picked in the palette)
+os.environ["MLTUI_STATE"] = os.path.join(tempfile.mkdtemp(prefix="mltui-state-"), "state.json")
 
 from helpers import docker
+
+atexit.register(shutil.rmtree, os.path.dirname(os.environ["MLTUI_STATE"]), True)
 
 
 @pytest.fixture(scope="session")

@@ -236,3 +236,51 @@ async def test_the_mouse_picks_rows_and_scrolls_logs(container_factory, wait_unt
         for _ in range(30):
             view.post_message(events.MouseScrollDown(view, 2, 2, 0, 0, 0, False, False, False))
         await wait_until(pilot, lambda: view.following, what="following again")
+
+
+async def test_a_theme_picked_with_ctrl_t_is_remembered_unless_the_config_names_one(
+    container_factory, wait_until, tmp_path, monkeypatch
+):
+    import json
+
+    name = container_factory("ui-theme-kept")
+    state = tmp_path / "state" / "state.json"
+    monkeypatch.setenv("MLTUI_STATE", str(state))
+
+    app = MltuiApp(config=Config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until_service(pilot, name)
+        assert app.theme == "textual-dark"
+        assert not state.exists()  # nothing is written until the user picks
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.3)
+        await pilot.press(*keys("nord"))
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: state.exists(), what="the state file")
+        assert app.theme == "nord"
+    assert json.loads(state.read_text()) == {"theme": "nord"}
+
+    app = MltuiApp(config=Config())  # the next start
+    async with app.run_test(size=SIZE) as pilot:
+        await until_service(pilot, name)
+        assert app.theme == "nord"
+
+    # a theme the config names wins at start, and a pick says so and stores nothing
+    config, _ = parse('theme = "textual-light"\n', "/c/config.toml")
+    app = MltuiApp(config=config)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until_service(pilot, name)
+        assert app.theme == "textual-light"
+        app.theme = "gruvbox"
+        await wait_until(pilot, lambda: app._notifications, what="a notification")
+        [message] = [n.message for n in app._notifications]
+        assert message == "config.toml sets theme = 'textual-light', which the next start uses"
+    assert json.loads(state.read_text()) == {"theme": "nord"}
+
+    # a damaged state file counts as empty
+    state.write_bytes(b'{"theme": "nord"')
+    app = MltuiApp(config=Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await until_service(pilot, name)
+        assert app.theme == "textual-dark"

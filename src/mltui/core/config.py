@@ -27,7 +27,8 @@ EXAMPLE = """\
 # mltui's configuration (TOML). Every key is optional; `mltui config --show`
 # prints what is in effect, and names any key it could not use.
 
-# theme = "nord"                # the palette's "Theme" (ctrl+t) lists them; unset: dark
+# theme = "nord"                # the palette's "Theme" (ctrl+t) lists them; unset:
+                                # the last one picked there, else a dark one
 
 [keys]                          # binding id = "key[,key...]"; the ids are in `?` help
 # "services.logs" = "L"

@@ -7,12 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
@@ -25,6 +27,7 @@ from ..core.inventory import (
     event_container_id,
     event_matters,
 )
+from ..core.state import load_state, remember
 from .commands import ServiceCommands
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
 from .services import ServicesScreen
@@ -66,7 +69,8 @@ class MltuiApp(App[int]):
             "change_theme",
             "Theme",
             show=False,
-            tooltip="Pick a theme (light, dark and others); the config's theme sets the default",
+            tooltip="Pick a theme (light, dark and others); kept for the next start unless the "
+            "config names one",
             id="app.theme",
         ),
         Binding(
@@ -123,6 +127,8 @@ class MltuiApp(App[int]):
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
         self._apply_config()
+        self._theme_kept = self.theme
+        self.theme_changed_signal.subscribe(self, self._on_theme_picked)
         self.services = ServicesScreen()
         await self.push_screen(self.services)
         self.services.show_engine(self.engine_info)
@@ -136,7 +142,9 @@ class MltuiApp(App[int]):
         at start, and the default stays."""
         config = self.config
         if not config.theme:
-            self.theme = DEFAULT_THEME
+            # the last theme picked in the palette, where the config names none
+            remembered = load_state().get("theme", "")
+            self.theme = remembered if remembered in self.available_themes else DEFAULT_THEME
         elif config.theme in self.available_themes:
             self.theme = config.theme
         else:
@@ -159,6 +167,26 @@ class MltuiApp(App[int]):
                         )
                     )
             self.set_keymap(keymap)
+
+    def _on_theme_picked(self, theme: Theme) -> None:
+        """Remember a theme the user picked, for the next start; a theme the config
+        names wins at the next start, and the user is told so."""
+        if theme.name == self._theme_kept:
+            return
+        self._theme_kept = theme.name
+        config = self.config
+        if config.theme in self.available_themes:
+            if theme.name != config.theme:
+                where = Path(config.path).name if config.path else "the config"
+                self.notify(
+                    f"{where} sets theme = {config.theme!r}, which the next start uses",
+                    title="Theme",
+                    timeout=6,
+                )
+            return
+        error = remember("theme", theme.name)
+        if error:
+            self.notify(error, title="Theme", severity="warning", timeout=10)
 
     # -- help and the palette ------------------------------------------------------
     def action_help(self) -> None:

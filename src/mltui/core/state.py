@@ -1,0 +1,98 @@
+"""What mltui remembers between runs: small choices the user made in the UI.
+
+Kept apart from the configuration, which is the user's own file and never written
+by mltui: a JSON object in $MLTUI_STATE, else $XDG_STATE_HOME/mltui/state.json,
+else ~/.local/state/mltui/state.json. A missing, unreadable or damaged file is
+the same as an empty one; a failed write is a message, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ENV_PATH = "MLTUI_STATE"
+MAX_BYTES = 64 * 1024
+# what may be remembered, and the longest value kept
+KEYS = {"theme": 100}
+
+
+def state_path(env: dict[str, str] | None = None) -> Path:
+    """$MLTUI_STATE, else $XDG_STATE_HOME/mltui/state.json, else ~/.local/state/mltui/state.json."""
+    env = dict(os.environ) if env is None else env
+    if env.get(ENV_PATH):
+        return Path(env[ENV_PATH]).expanduser()
+    base = env.get("XDG_STATE_HOME") or ""
+    root = (
+        Path(base).expanduser()
+        if base and Path(base).is_absolute()
+        else Path.home() / ".local" / "state"
+    )
+    return root / "mltui" / "state.json"
+
+
+def load_state(path: Path | None = None) -> dict[str, str]:
+    """The remembered values that are well formed; anything else is left out."""
+    data = _read(state_path() if path is None else path)
+    return {
+        key: value
+        for key, value in data.items()
+        if key in KEYS
+        and isinstance(value, str)
+        and 0 < len(value) <= KEYS[key]
+        and value.isprintable()
+    }
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's JSON object, or {} for anything else."""
+    try:
+        # O_NONBLOCK: a FIFO put in its place must not hang the start
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return {}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_BYTES:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember(key: str, value: str, path: Path | None = None) -> str:
+    """Store one value (the others are kept); returns "" or why it could not be stored."""
+    if key not in KEYS:
+        raise KeyError(key)
+    path = state_path() if path is None else path
+    data = _read(path)  # (keys a later version wrote are kept)
+    if data.get(key) == value:
+        return ""
+    data[key] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1, sort_keys=True)
+                f.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        return f"could not remember the {key} in {path}: {exc.strerror or exc}"
+    return ""
