@@ -165,6 +165,8 @@ def _print(endpoint, results, summary) -> None:
     print(
         f"\n{s.images} images in {s.seconds:.2f} s ({s.images_per_s:.1f}/s); accuracy {acc}; {lat}"
     )
+    if s.skipped:
+        print(s.skipped_line)
     if s.errors:
         print("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())))
     if s.confused:

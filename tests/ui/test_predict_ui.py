@@ -39,6 +39,7 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         for path in sorted((DEMO_DIR / "test-images" / cls).glob("*.png"))[:3]:
             shutil.copy(path, folder / cls / path.name)
     (folder / "7" / "broken.png").write_bytes(b"not a png")
+    (folder / "README.md").write_text("where these came from\n")
     app = MltuiApp()
     async with app.run_test(size=(160, 45)) as pilot:
         # the service's published port makes the URL
@@ -70,13 +71,15 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         )
         assert not screen.problem, screen.problem
         table = screen.query_one("DataTable")
-        assert table.row_count == 7
+        assert table.row_count == 8  # every file has its row
         s = screen.summary
-        assert (s.images, s.failed, s.labelled) == (7, 1, 6)
+        assert (s.images, s.failed, s.skipped, s.labelled) == (7, 1, 1, 6)
         assert s.accuracy is not None and s.accuracy >= 5 / 6
         assert s.errors == {"not an image": 1}  # broken.png: Pillow cannot identify it
         summary_text = str(screen.query_one("#pr-summary").render())
         assert "accuracy" in summary_text
+        assert summary_text.startswith("7 images in ")
+        assert "1 other file not sent (not images by name)" in summary_text
         # the row under the cursor shows its top classes
         row = next(i for i, r in enumerate(screen.results) if r.ok)
         table.move_cursor(row=row)

@@ -219,6 +219,9 @@ def test_every_file_gets_its_result_and_bad_files_say_why(server, folder):
     assert summary["accuracy"] == 0.75 and summary["labelled"] == 4
     assert summary["confused"] == [["7", "3", 1]]
     assert summary["errors"]["corrupt image"] == 1
+    # notes.txt is listed but not sent: it counts as neither an image nor an error
+    assert summary["skipped"] == 1 and "skipped" not in summary["errors"]
+    assert summary["images"] == 8 and summary["failed"] == 4
 
 
 @pytest.mark.parametrize(

@@ -622,9 +622,10 @@ def _fail(results: list[Result], kind: str, message: str, latency: float | None 
 
 @dataclass
 class Summary:
-    images: int
+    images: int  # files sent to the server
     ok: int
     failed: int
+    skipped: int  # files not sent: not images by their names (a README, the classes file)
     errors: dict[str, int]
     seconds: float
     images_per_s: float
@@ -635,18 +636,26 @@ class Summary:
     labelled: int
     confused: list[tuple[str, str, int]]
 
+    @property
+    def skipped_line(self) -> str:
+        n = self.skipped
+        return f"{n} other file{'s' if n != 1 else ''} not sent (not images by name)" if n else ""
+
 
 def summarize(results: Sequence[Result], seconds: float) -> Summary:
     lat = sorted(r.latency_ms for r in results if r.ok and r.latency_ms is not None)
     hits = [r.hit for r in results if r.hit is not None]
     confused = Counter((r.expected, r.predicted) for r in results if r.hit is False)
+    skipped = sum(r.error_kind == SKIPPED for r in results)
+    images = len(results) - skipped
     return Summary(
-        images=len(results),
+        images=images,
         ok=sum(r.ok for r in results),
         failed=sum(r.failed for r in results),
-        errors=dict(Counter(r.error_kind for r in results if not r.ok)),
+        skipped=skipped,
+        errors=dict(Counter(r.error_kind for r in results if r.failed)),
         seconds=seconds,
-        images_per_s=len(results) / seconds if seconds > 0 else 0.0,
+        images_per_s=images / seconds if seconds > 0 else 0.0,
         p50_ms=statistics.median(lat) if lat else None,
         p95_ms=lat[int(0.95 * (len(lat) - 1))] if lat else None,
         max_ms=lat[-1] if lat else None,

@@ -341,6 +341,8 @@ class PredictScreen(Screen):
             text.append(
                 f"   latency p50 {s.p50_ms:.1f} ms, p95 {s.p95_ms:.1f} ms, max {s.max_ms:.1f} ms"
             )
+        if s.skipped:
+            text.append(f"   {s.skipped_line}", style="dim")
         if s.errors:
             text.append(
                 "\nerrors: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())),
