@@ -31,6 +31,12 @@ async def test_two_gpus_a_verdict_per_service_and_a_look_inside(container_factor
         row = table.get_row_index(next(s.key for s in app.snapshot.services() if s.name == plain))
         assert "host has 2 GPUs, container asked for none" in str(table.get_row_at(row)[2])
         table.move_cursor(row=row)
+        await pilot.pause()
+        # the detail has the verdict and its fix in full, which the table may cut
+        detail = str(screen.query_one("#gpu-detail").render())
+        assert "host has 2 GPUs, container asked for none" in detail
+        fix = str(table.get_row_at(row)[3])
+        assert fix.startswith("add deploy.resources.reservations.devices") and fix in detail
         await pilot.press("c")
         key = table.coordinate_to_cell_key((row, 0)).row_key.value
         await wait_until(pilot, lambda: key in screen.inside, timeout=60, what="the look inside")

@@ -211,12 +211,20 @@ class GpuScreen(Screen):
         text = Text()
         if svc is not None:
             text.append(safe_text(svc.name, 60), style="bold")
+            # the verdict in full: the table cuts it at the edge of a narrow terminal
+            row = next((r for r in self._rows if r[0] == svc.key), None)
+            if row is not None:
+                _key, _label, _asked, state, ok, fix = row
+                text.append("  " + safe_text(state, 300), style="green" if ok else "yellow")
+                if fix:
+                    text.append("\n" + safe_text(fix, 300), style="dim")
+            text.append("\n")
             inside = self.inside.get(svc.key)
             if inside is not None:
-                text.append("  inside: " + safe_text(describe_inside(inside), 200))
+                text.append("inside: " + safe_text(describe_inside(inside), 200))
             else:
                 text.append(
-                    "  c looks inside a running replica (TensorFlow, PyTorch, nvidia-smi)",
+                    "c looks inside a running replica (TensorFlow, PyTorch, nvidia-smi)",
                     style="dim",
                 )
         self.query_one("#gpu-detail", Static).update(text)
