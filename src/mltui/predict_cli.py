@@ -51,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, metavar="K", help="classes kept per image (default 3)")
     p.add_argument("--timeout", type=float, metavar="S", help="per request (default 30)")
     p.add_argument("--min-accuracy", type=float, metavar="A", help="fail under this (0..1)")
+    p.add_argument(
+        "--sort",
+        choices=["image", "problems", "confidence", "latency"],
+        default="image",
+        help="order of the printed rows and of the results in the JSON and CSV: by file "
+        "(default), failures and misses first, least confident first, slowest first",
+    )
     p.add_argument("--json", action="store_true", help="print results and summary as JSON")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the results as CSV")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
@@ -116,6 +123,7 @@ def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -
     start = time.perf_counter()
     results = core.run(endpoint, args.folder, classes, options)
     summary = core.summarize(results, time.perf_counter() - start)
+    results = core.sort_results(results, args.sort)
     data = core.to_json(endpoint, results, summary)
     if args.out:
         args.out.write_text(json.dumps(data, indent=1))

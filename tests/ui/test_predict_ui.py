@@ -89,6 +89,30 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         assert f"{first.top[0][0]} {first.top[0][1]:.3f}" in str(
             screen.query_one("#pr-summary").render()
         )
+
+        # ctrl+s: by file, then failures and misses first; the cursor's result follows
+        def shown() -> list[str]:
+            return [screen.results[int(k.value)].image for k in table.rows]
+
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.sort == "image" and shown() == sorted(r.image for r in screen.results)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert shown()[0] == "7/broken.png"
+        assert "sorted failures and misses first" in str(screen.query_one("#pr-bar").render())
+        # the cursor is on the first row, and the detail below is about it
+        assert table.cursor_row == 0 and screen._selected().image == "7/broken.png"
+        # a click on CONFIDENCE's title: least confident first; again: most confident first
+        x = 1 + sum(c.get_render_width(table) for c in list(table.columns.values())[:3])
+        await pilot.click("#pr-table", offset=(x, 0))
+        await pilot.pause()
+        confident = [r for r in screen.results if r.confidence is not None]
+        ascending = sorted(confident, key=lambda r: (r.confidence, r.image))
+        assert screen.sort == "confidence" and shown()[0] == ascending[0].image
+        await pilot.click("#pr-table", offset=(x, 0))
+        await pilot.pause()
+        assert screen.sort_reverse and shown()[0] == ascending[-1].image
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: list(tmp_path.glob("mltui-predict-*.csv")), what="export")
         assert len(list(tmp_path.glob("mltui-predict-*.json"))) == 1

@@ -224,6 +224,19 @@ def test_every_file_gets_its_result_and_bad_files_say_why(server, folder):
     assert summary["images"] == 8 and summary["failed"] == 4
 
 
+def test_sort_orders_the_printed_rows_and_the_json(server, folder):
+    out = predict("--url", server, "--model", "ok", "--json", "--sort", "problems", str(folder))
+    order = [r["image"] for r in json.loads(out.stdout)["results"]]
+    # the four failures (by file), the miss, the hits; the skipped file last
+    assert set(order[:4]) == {"3/bomb.png", "3/corrupt.png", "3/dangling.png", "3/text.jpg"}
+    assert order[4] == "7/wrong.png" and order[-1] == "notes.txt"
+    text = predict("--url", server, "--model", "ok", "--sort", "problems", str(folder)).stdout
+    rows = [line.split()[1] for line in text.splitlines()[1:9]]
+    assert rows[:5] == order[:5]
+    bad = predict("--url", server, "--model", "ok", "--sort", "size", str(folder))
+    assert bad.returncode == 2 and "invalid choice: 'size'" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("model", "kind", "says"),
     [

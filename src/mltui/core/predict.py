@@ -642,6 +642,55 @@ class Summary:
         return f"{n} other file{'s' if n != 1 else ''} not sent (not images by name)" if n else ""
 
 
+def _problem_rank(r: Result) -> tuple[int, float, str]:
+    """Failures, then misses, then the least confident."""
+    rank = 0 if r.failed else 1 if r.hit is False else 2
+    return (rank, r.confidence if r.confidence is not None else 2.0, r.image)
+
+
+@dataclass(frozen=True)
+class Sort:
+    label: str  # how the bar reads: "sorted <label>"
+    key: Callable[[Result], Any]
+    # rows without the value (a failed image has no confidence) stay last either way
+    has: Callable[[Result], bool] = lambda r: True
+
+
+SORTS: dict[str, Sort] = {
+    "image": Sort("by file", lambda r: r.image),
+    "problems": Sort("failures and misses first", _problem_rank, lambda r: r.error_kind != SKIPPED),
+    "confidence": Sort(
+        "least confident first",
+        lambda r: (r.confidence, r.image),
+        lambda r: r.confidence is not None,
+    ),
+    "latency": Sort(
+        "slowest first",
+        lambda r: (-(r.latency_ms or 0.0), r.image),
+        lambda r: r.latency_ms is not None,
+    ),
+    "expected": Sort(
+        "by expected class", lambda r: (r.expected, r.image), lambda r: r.expected is not None
+    ),
+    "predicted": Sort("by predicted class", lambda r: (r.predicted or "", r.image), lambda r: r.ok),
+}
+
+
+def sort_order(results: Sequence[Result], by: str, reverse: bool = False) -> list[int]:
+    """Indexes of ``results`` in the order ``by`` names (a key of SORTS); ``reverse``
+    turns the order round, but rows without the value stay last, by file."""
+    sort = SORTS[by]
+    present = [i for i, r in enumerate(results) if sort.has(r)]
+    absent = [i for i, r in enumerate(results) if not sort.has(r)]
+    present.sort(key=lambda i: sort.key(results[i]), reverse=reverse)
+    absent.sort(key=lambda i: results[i].image)
+    return present + absent
+
+
+def sort_results(results: Sequence[Result], by: str, reverse: bool = False) -> list[Result]:
+    return [results[i] for i in sort_order(results, by, reverse)]
+
+
 def summarize(results: Sequence[Result], seconds: float) -> Summary:
     lat = sorted(r.latency_ms for r in results if r.ok and r.latency_ms is not None)
     hits = [r.hit for r in results if r.hit is not None]

@@ -81,7 +81,19 @@ class PredictScreen(Screen):
             tooltip="Write the results as CSV and JSON in the current folder",
             id="predict.export",
         ),
+        Binding(
+            "ctrl+s",
+            "sort",
+            "Sort",
+            tooltip="Order the rows: by file, failures and misses first, least confident "
+            "first, slowest first, as answers came (or click a column's title)",
+            id="predict.sort",
+        ),
     ]
+    # ctrl+s steps through these; "arrival" is the order answers came in
+    SORT_CYCLE = ("arrival", "image", "problems", "confidence", "latency")
+    # a click on a column's title sorts by it (again: the other way)
+    COLUMN_SORTS = ("image", "expected", "predicted", "confidence", "latency", "problems")
 
     def __init__(
         self,
@@ -118,6 +130,8 @@ class PredictScreen(Screen):
         if not classes and Path(self.start["folder"], "classes.txt").is_file():
             self.start["classes"] = str(Path(self.start["folder"], "classes.txt"))
         self.results: list[core.Result] = results or []
+        self.sort = "arrival"
+        self.sort_reverse = False
         self.summary = summary
         self.endpoint = endpoint
         self.running = False
@@ -147,8 +161,7 @@ class PredictScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        for r in self.results:
-            self._add_row(r)
+        self._fill_table()
         self._show()
         self.query_one("#pr-folder", Input).focus()
         if self.engine_factory is not None and self.container_id:
@@ -252,17 +265,36 @@ class PredictScreen(Screen):
 
     def _arrived(self, result: core.Result) -> None:
         self.results.append(result)
-        self._add_row(result)
+        self._add_row(result, len(self.results) - 1)  # sorted when the run ends
         if len(self.results) % 20 == 0:
             self._show()
 
     def _finished(self, results: list[core.Result], summary: core.Summary) -> None:
         self.running = False
         self.summary = summary
+        if self.sort != "arrival":
+            self._fill_table()
         self._show()
 
     # -- showing -----------------------------------------------------------------------
-    def _add_row(self, r: core.Result) -> None:
+    def _order(self) -> list[int]:
+        """Indexes into ``self.results`` in the order the table shows them."""
+        indexes = list(range(len(self.results)))
+        if self.sort == "arrival":
+            return indexes[::-1] if self.sort_reverse else indexes
+        return core.sort_order(self.results, self.sort, self.sort_reverse)
+
+    def _fill_table(self) -> None:
+        """The rows again in the current order, from the top: what a sort puts first
+        is what the user wants to see."""
+        table = self.query_one(DataTable)
+        table.clear()
+        for i in self._order():
+            self._add_row(self.results[i], i)
+        table.move_cursor(row=0, scroll=False)
+        table.scroll_home(animate=False)
+
+    def _add_row(self, r: core.Result, index: int) -> None:
         if r.ok:
             mark = {
                 True: Text("hit", style="green"),
@@ -287,7 +319,7 @@ class PredictScreen(Screen):
                 "",
                 Text(safe_text(r.error, 80), style=style),
             ]
-        self.query_one(DataTable).add_row(*cells)
+        self.query_one(DataTable).add_row(*cells, key=str(index))
 
     def _show(self) -> None:
         bar = Text(" PREDICT ", style="bold reverse")
@@ -303,15 +335,27 @@ class PredictScreen(Screen):
             bar.append(f"  {safe_text(self.problem, 200)}", style="red")
         elif self.running:
             bar.append(f"  running… {len(self.results)} done", style="yellow")
+        if self.sort != "arrival":
+            label = core.SORTS[self.sort].label
+            bar.append(
+                f"  · sorted {label}{' (reversed)' if self.sort_reverse else ''}", style="dim"
+            )
         self.query_one("#pr-bar", Static).update(bar)
         self.query_one("#pr-summary", Static).update(self._summary_text())
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.query_one("#pr-summary", Static).update(self._summary_text())
 
+    def _selected_index(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not table.row_count or not 0 <= table.cursor_row < table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return int(key) if key is not None else None
+
     def _selected(self) -> core.Result | None:
-        row = self.query_one(DataTable).cursor_row
-        return self.results[row] if 0 <= row < len(self.results) else None
+        index = self._selected_index()
+        return self.results[index] if index is not None else None
 
     def _summary_text(self) -> Text:
         text = self._summary_only()
@@ -356,6 +400,24 @@ class PredictScreen(Screen):
         return text
 
     # -- actions ---------------------------------------------------------------------------
+    def action_sort(self) -> None:
+        cycle = self.SORT_CYCLE
+        self.sort = (
+            cycle[(cycle.index(self.sort) + 1) % len(cycle)] if self.sort in cycle else cycle[1]
+        )
+        self.sort_reverse = False
+        self._fill_table()
+        self._show()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if not 0 <= event.column_index < len(self.COLUMN_SORTS):
+            return
+        by = self.COLUMN_SORTS[event.column_index]
+        self.sort_reverse = not self.sort_reverse if by == self.sort else False
+        self.sort = by
+        self._fill_table()
+        self._show()
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
