@@ -95,6 +95,8 @@ async def shoot(theme: str) -> int:
         await pilot.pause(0.5)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: screen.summary is not None, "the predictions", timeout=120)
+        await pilot.press("ctrl+s", "ctrl+s")  # failures and misses first
+        await until(pilot, lambda: screen.sort == "problems", "the sort")
         await pilot.pause(0.3)
         save(app, "predict", tokens)
         app.pop_screen()
