@@ -254,6 +254,28 @@ def test_a_long_line_of_a_tty_container_comes_back_whole(container_factory):
     assert rows[1]["line"] == "next"
 
 
+def test_a_progress_bar_shows_its_latest_state(container_factory):
+    # a progress bar redrawn 20,000 times with carriage returns is one 260 kB line,
+    # which the engine sends in 16 KiB pieces; its end is the state to show
+    script = (
+        'i=0; while [ $i -lt 20000 ]; do printf "\\r%6d/20000" $i; i=$((i+1)); done;'
+        " echo; echo done; sleep infinity"
+    )
+    name = container_factory("progress", command=("sh", "-c", script))
+    rows = wait_for(
+        "the progress line and the next",
+        lambda: (
+            r
+            if len(r := [json.loads(x) for x in mltui("logs", name, "--json").stdout.splitlines()])
+            == 2
+            else None
+        ),
+    )
+    assert rows[0]["line"].startswith("(194464 earlier characters) … ")
+    assert rows[0]["line"].endswith("\u240d 19998/20000\u240d 19999/20000")
+    assert rows[1]["line"] == "done"
+
+
 def test_a_bounded_session_keeps_the_newest_lines_and_counts_the_dropped(container_factory):
     name = container_factory(
         "flood-logs",

@@ -76,6 +76,19 @@ def test_lines_longer_than_the_bound_are_cut_and_say_so():
     assert len(lines[0]) < MAX_LINE + TS_LEN + 40
 
 
+def test_a_progress_bar_line_over_the_bound_keeps_its_latest_state():
+    # tqdm and Keras redraw one line with carriage returns; an epoch of them is one
+    # long line, and the end is what the terminal would show last
+    bar = b"".join(b"\r%6d/20000" % i for i in range(20000)) + b"\n"
+    [line], _, _ = decode_all(body(frame(2, TS + b" " + bar)))
+    text = line[TS_LEN + 1 :]
+    assert text.endswith("\u240d 19999/20000")
+    assert re.match(r"\((\d+) earlier characters\) … ", text)
+    shown = len(text) - len(text.split(" … ", 1)[0]) - 3
+    assert shown == MAX_LINE
+    assert int(re.match(r"\((\d+)", text).group(1)) + MAX_LINE == 13 * 20000  # all counted
+
+
 def test_an_error_frame_of_the_engine_is_a_line_of_its_own():
     lines, streams, _ = decode_all(body(frame(1, TS + b" a\n"), frame(3, b"log driver failed\n")))
     assert streams == [1, 3]

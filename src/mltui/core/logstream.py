@@ -129,10 +129,16 @@ def strip_sgr(text: str) -> str:
 
 
 def _cut(line: str) -> str:
-    """A timestamped line with at most MAX_LINE characters of text."""
+    """A timestamped line with at most MAX_LINE characters of text.
+
+    Most lines keep their start. A line redrawn in place with carriage returns
+    (a progress bar: tqdm, Keras) keeps its end instead, the latest state.
+    """
     keep = TS_LEN + 1 + MAX_LINE
     if len(line) <= keep:
         return line
+    if _PICTURES[0x0D] in line:
+        return f"{line[: TS_LEN + 1]}({len(line) - keep} earlier characters) … {line[-MAX_LINE:]}"
     return line[:keep] + f" … ({len(line) - keep} more characters)"
 
 
