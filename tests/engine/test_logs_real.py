@@ -236,20 +236,22 @@ def test_hostile_output_never_reaches_the_terminal(container_factory):
     ]
 
 
+def json_rows(name: str, count: int) -> list[dict]:
+    """`mltui logs NAME --json`, once it has ``count`` rows."""
+
+    def probe():
+        rows = [json.loads(x) for x in mltui("logs", name, "--json").stdout.splitlines()]
+        return rows if len(rows) == count else None
+
+    return wait_for(f"{count} lines of {name}", probe)
+
+
 def test_a_long_line_of_a_tty_container_comes_back_whole(container_factory):
     # the engine cuts lines at 16 KiB and stamps each piece; a TTY stream has no
     # frames to say where a piece starts, so the stamps sit inside the line
     script = 'head -c 40000 /dev/zero | tr "\\0" a; echo; echo next; sleep infinity'
     name = container_factory("tty-long", "-t", command=("sh", "-c", script))
-    rows = wait_for(
-        "the long line and the next",
-        lambda: (
-            r
-            if len(r := [json.loads(x) for x in mltui("logs", name, "--json").stdout.splitlines()])
-            == 2
-            else None
-        ),
-    )
+    rows = json_rows(name, 2)
     assert rows[0]["line"] == "a" * 40000
     assert rows[1]["line"] == "next"
 
@@ -262,15 +264,7 @@ def test_a_progress_bar_shows_its_latest_state(container_factory):
         " echo; echo done; sleep infinity"
     )
     name = container_factory("progress", command=("sh", "-c", script))
-    rows = wait_for(
-        "the progress line and the next",
-        lambda: (
-            r
-            if len(r := [json.loads(x) for x in mltui("logs", name, "--json").stdout.splitlines()])
-            == 2
-            else None
-        ),
-    )
+    rows = json_rows(name, 2)
     assert rows[0]["line"].startswith("(194464 earlier characters) … ")
     assert rows[0]["line"].endswith("\u240d 19998/20000\u240d 19999/20000")
     assert rows[1]["line"] == "done"
