@@ -346,16 +346,13 @@ class PredictScreen(Screen):
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.query_one("#pr-summary", Static).update(self._summary_text())
 
-    def _selected_index(self) -> int | None:
+    def _selected(self) -> core.Result | None:
+        """The result under the cursor (rows are keyed by their index in results)."""
         table = self.query_one(DataTable)
-        if not table.row_count or not 0 <= table.cursor_row < table.row_count:
+        if not 0 <= table.cursor_row < table.row_count:
             return None
         key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        return int(key) if key is not None else None
-
-    def _selected(self) -> core.Result | None:
-        index = self._selected_index()
-        return self.results[index] if index is not None else None
+        return self.results[int(key)] if key is not None else None
 
     def _summary_text(self) -> Text:
         text = self._summary_only()
