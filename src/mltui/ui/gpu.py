@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..core.engine import Engine, EngineInfo
@@ -27,6 +26,7 @@ from ..core.gpu import (
 )
 from ..core.inventory import Service, Snapshot
 from ..core.textsafe import safe_text
+from .subscreen import SubScreen, back_binding
 
 REFRESH_S = 2.0
 
@@ -39,9 +39,9 @@ def _bar(used: float | None, total: float | None, width: int = 20) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim")
 
 
-class GpuScreen(Screen):
+class GpuScreen(SubScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the services", id="gpu.back"),
+        back_binding("gpu"),
         Binding(
             "c",
             "check",
@@ -246,9 +246,6 @@ class GpuScreen(Screen):
         self.action_check()
 
     # -- actions ---------------------------------------------------------------------------
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def action_refresh(self) -> None:
         self._read()
 

@@ -10,13 +10,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..core.engine import Engine, EngineUnavailable
 from ..core.inventory import Inventory, Snapshot
 from ..core.jupyter import Notebook, find_notebooks
 from ..core.textsafe import safe_text
+from .subscreen import SubScreen, back_binding
 
 STATUS_STYLE = {
     "reachable": "green",
@@ -26,9 +26,9 @@ STATUS_STYLE = {
 }
 
 
-class NotebookScreen(Screen):
+class NotebookScreen(SubScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the services", id="jupyter.back"),
+        back_binding("jupyter"),
         Binding(
             "v", "reveal", "Reveal token", tooltip="Show or mask the tokens", id="jupyter.reveal"
         ),
@@ -195,9 +195,6 @@ class NotebookScreen(Screen):
         self._detail()
 
     # -- actions --------------------------------------------------------------------------
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def action_reveal(self) -> None:
         self.revealed = not self.revealed
         self._show()

@@ -12,7 +12,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ..core.engine import Engine
@@ -28,6 +27,7 @@ from ..core.logs import (
 from ..core.logstream import TS_LEN, strip_sgr
 from ..core.textsafe import safe_text
 from .logview import LogView
+from .subscreen import SubScreen, back_binding
 
 TAILS: tuple[int | None, ...] = (1000, 10_000, None, 100)
 SINCES: tuple[tuple[str, float | None], ...] = (
@@ -43,9 +43,9 @@ class LogBar(Static):
     """What is shown and in which state: replicas, tail/since, follow or paused."""
 
 
-class LogScreen(Screen):
+class LogScreen(SubScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the services", id="logs.back"),
+        back_binding("logs"),
         Binding(
             "slash",
             "search",
@@ -287,7 +287,7 @@ class LogScreen(Screen):
         if self._prompt is not None:
             self._close_prompt()
             return
-        self.app.pop_screen()
+        super().action_back()
 
     def _open_prompt(self, kind: str, placeholder: str, value: str) -> None:
         self._prompt = kind

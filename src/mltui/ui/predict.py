@@ -12,7 +12,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..core import predict as core
@@ -21,6 +20,7 @@ from ..core.engine import Engine
 from ..core.inventory import Service
 from ..core.stacks import DEMO_DIR
 from ..core.textsafe import safe_text
+from .subscreen import SubScreen, back_binding
 
 _PUBLISHED = re.compile(r"(?:(?P<ip>[\d.]+):)?(?P<host>\d+)->(?P<target>\d+)/tcp")
 
@@ -64,9 +64,9 @@ def default_folder() -> str:
     return str(demo) if demo.is_dir() else "."
 
 
-class PredictScreen(Screen):
+class PredictScreen(SubScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the services", id="predict.back"),
+        back_binding("predict"),
         Binding(
             "ctrl+r",
             "run",
@@ -414,9 +414,6 @@ class PredictScreen(Screen):
         self.sort = by
         self._fill_table()
         self._show()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_export(self) -> None:
         if self.summary is None or self.endpoint is None:
