@@ -4,7 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo run test test-unit lint format bench screenshots engine clean
+.PHONY: install demo run test test-unit check lint format bench screenshots engine setup-demo setup-test clean
+
+# Debian packages the quick start needs, installed where missing (as root; otherwise
+# tools/setup prints the one command to run).
+setup-demo:
+	tools/setup demo
+
+setup-test:
+	tools/setup test
 
 $(BIN)/mltui: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,28 +23,35 @@ $(BIN)/mltui: pyproject.toml
 install: $(BIN)/mltui
 
 # Start a Docker engine where none answers (root), as a one-node swarm.
-engine:
+engine: setup-demo
 	tools/engine-up
 
 # Builds the offline demo's images if missing, deploys it, waits until it is
 # ready, then opens mltui on it. `mltui demo down` removes it.
-demo: install engine
+demo: setup-demo install engine
 	$(BIN)/mltui demo up
 
 run: install
 	$(BIN)/mltui
 
 # The whole suite against a real engine (started here if needed).
-test: install engine
+test: setup-test install engine
 	$(BIN)/pytest -q
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
 
+# ruff, mypy (strict on core, checked on ui and cli) and the import-linter layer contracts
 lint: install
 	$(BIN)/ruff check src tests bench tools stacks
 	$(BIN)/ruff format --check src tests bench stacks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# Everything that needs no engine (the linters, unit tests, UI tests on the recorded
+# engine), for a quick answer before `make test`.
+check: lint
+	$(BIN)/pytest -q -m "not engine"
 
 format: install
 	$(BIN)/ruff format src tests bench
