@@ -63,6 +63,36 @@ def wait_ready(stack: str, url: str) -> None:
     wait_for(f"{stack}: 4/4 model replicas and the balancer answering", ready, timeout=120)
 
 
+def balancer_resolves_every_replica(stack: str) -> bool:
+    """The balancer's own DNS lookup of the dnsrr service names every running replica.
+
+    Swarm's DNS for a dnsrr service can lag the task states by a moment, so "4/4
+    running" alone does not mean the balancer can reach all four yet."""
+    svcs = services_of(stack)
+    lb = svcs["lb"].replicas[0].container_id
+    want = svcs["model"].running
+    found = docker("exec", lb, "getent", "ahostsv4", "model", check=False)
+    return len({line.split()[0] for line in found.splitlines() if line.strip()}) == want
+
+
+def wait_balanced(stack: str, url: str) -> None:
+    """Every replica answers through the balancer (nginx keeps a DNS answer for 1 s)."""
+    wait_for(
+        f"{stack}: the balancer's DNS to name every model replica",
+        lambda: balancer_resolves_every_replica(stack),
+        timeout=60,
+        interval=0.5,
+    )
+    want = services_of(stack)["model"].running
+    seen: set[str] = set()
+
+    def all_seen() -> bool:
+        seen.update(replicas_seen(url, 8))
+        return len(seen) == want
+
+    wait_for(f"{stack}: requests to reach all {want} replicas", all_seen, timeout=30, interval=0.5)
+
+
 def predict_digits(url: str, per_class: int = 2) -> float:
     hits = total = 0
     for cls in range(10):
@@ -92,7 +122,7 @@ def test_swarm_deploy_balances_and_survives_a_replaced_replica(swarm, demo_env, 
     docker("stack", "deploy", "--resolve-image", "never", "-c", str(DEMO_STACK), stack, env=env)
     try:
         wait_ready(stack, url)
-        assert len(replicas_seen(url)) > 1, "the balancer sent every request to one replica"
+        wait_balanced(stack, url)
         assert predict_digits(url) >= 0.9
         mltui_predict_agrees(url, tmp_path)
 
@@ -140,7 +170,7 @@ def test_compose_up_runs_the_compose_file(demo_env, run_id, tmp_path):
     try:
         wait_ready(project, url)
         assert services_of(project)["model"].kind == "compose"
-        assert len(replicas_seen(url)) > 1
+        wait_balanced(project, url)
         mltui_predict_agrees(url, tmp_path)
     finally:
         subprocess.run(
