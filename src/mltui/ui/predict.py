@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from ..core import predict as core
 from ..core.config import PredictConfig
 from ..core.engine import Engine
+from ..core.paths import display_path
 from ..core.inventory import Service
 from ..core.stacks import DEMO_DIR
 from ..core.textsafe import safe_text
@@ -61,7 +62,7 @@ def serving_service(candidates: list[Service], chosen: Service | None) -> Servic
 
 def default_folder() -> str:
     demo = DEMO_DIR / "test-images"
-    return str(demo) if demo.is_dir() else "."
+    return display_path(demo) if demo.is_dir() else "."
 
 
 class PredictScreen(SubScreen):
@@ -128,7 +129,7 @@ class PredictScreen(SubScreen):
             "batch": str(self.defaults.batch),
         }
         if not classes and Path(self.start["folder"], "classes.txt").is_file():
-            self.start["classes"] = str(Path(self.start["folder"], "classes.txt"))
+            self.start["classes"] = display_path(Path(self.start["folder"], "classes.txt"))
         self.results: list[core.Result] = results or []
         self.sort = "arrival"
         self.sort_reverse = False
