@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     rows = []
-    endpoint = core.Endpoint(
+    endpoint = core.ServedModel(
         "http://127.0.0.1:0", "my_model", "tfserving", signature=core.Signature("input_1")
     )
 

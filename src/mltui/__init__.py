@@ -1,3 +1,13 @@
 """mltui: a terminal dashboard for machine-learning container stacks."""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+
+def __getattr__(name: str) -> str:
+    # the version is written once, in pyproject.toml; read from the installed
+    # package's metadata only when asked (importlib.metadata costs start-up time)
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("mltui")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -95,7 +95,7 @@ async def _open_predict(pilot) -> None:
         ),
     ]
     summary = core.summarize(results, 0.25)
-    endpoint = core.Endpoint(
+    endpoint = core.ServedModel(
         "http://127.0.0.1:8501", "my_model", "tfserving", ("1",), "AVAILABLE",
         core.Signature("input_1", "DT_FLOAT", (224, 224, 3), "dense", "metadata"),
     )  # fmt: skip

@@ -31,7 +31,7 @@ def test_core_sources_do_not_mention_the_ui_framework():
 
     import mltui.core
 
-    for path in Path(mltui.core.__file__).parent.glob("*.py"):
+    for path in Path(mltui.core.__file__).parent.rglob("*.py"):
         assert "textual" not in path.read_text().lower(), path
 
 

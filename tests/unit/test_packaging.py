@@ -26,9 +26,12 @@ def test_wheel_holds_the_demo_stack(tmp_path):
         capture_output=True,
     )
     (wheel,) = tmp_path.glob("mltui-*.whl")
+    assert wheel.name.startswith(f"mltui-{_pyproject_version()}-")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
-        "mltui/cli.py",
+        "mltui/cli/__init__.py",
+        "mltui/cli/__main__.py",
+        "mltui/core/predict/__init__.py",
         "mltui/ui/mltui.tcss",
         "mltui/stacks/demo/compose.yml",
         "mltui/stacks/demo/stack.yml",
@@ -46,3 +49,29 @@ def test_wheel_holds_the_demo_stack(tmp_path):
         )
         == 450
     )
+
+
+def _pyproject_version() -> str:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_the_version_is_written_once_and_read_from_the_package_metadata():
+    """pyproject.toml holds the version; the package reads it from its installed
+    metadata, so `mltui --version` cannot drift from what was released."""
+    import mltui
+
+    version = _pyproject_version()
+    assert mltui.__version__ == version
+    assert version not in (REPO / "src/mltui/__init__.py").read_text()
+    out = subprocess.run(
+        [sys.executable, "-m", "mltui", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert out.stdout == f"mltui {version}\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mltui.core import predict as core
+from mltui.core.predict.protocols import DEFAULT_SHAPE, detect
 
 PROBS = [0.01, 0.02, 0.03, 0.9, 0.01, 0.01, 0.01, 0.005, 0.005, 0.0]  # class 3
 TF_META = {
@@ -311,8 +311,8 @@ def test_protocols_are_detected_from_the_server(server, tmp_path):
         assert out.returncode == 0, out.stderr
     # the article's shape by default when there is no metadata
     assert data["endpoint"]["signature"]["shape"] == [8, 8, 3]
-    endpoint = core.detect(server, "nometa")
-    assert endpoint.signature.shape == core.DEFAULT_SHAPE
+    endpoint = detect(server, "nometa")
+    assert endpoint.signature.shape == DEFAULT_SHAPE
 
 
 def test_class_names_gate_and_exports(server, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mltui.core.predict import SKIPPED, SORTS, Result, sort_order, sort_results
+from mltui.core.predict.results import SKIPPED, SORTS, Result, sort_order, sort_results
 
 R = Result
 RESULTS = [

@@ -26,9 +26,9 @@ def test_the_quick_start_is_two_commands():
 
 
 def test_every_subcommand_in_the_readme_is_one_mltui_knows():
-    from mltui.cli import _parser
+    from mltui.cli import build_parser
 
-    known = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    known = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     shell = "\n".join(re.findall(r"```sh\n(.*?)```", README, re.S))
     used = set(re.findall(r"^(?:\S+=\S+ )*mltui (?:-H \S+ )?([a-z]+)\b", shell, re.M))
     assert used, "no command found"

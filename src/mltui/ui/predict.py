@@ -107,7 +107,7 @@ class PredictScreen(SubScreen):
         *,
         results: list[core.Result] | None = None,
         summary: core.Summary | None = None,
-        endpoint: core.Endpoint | None = None,
+        endpoint: core.ServedModel | None = None,
         defaults: PredictConfig | None = None,
         service: str = "",
     ) -> None:
@@ -260,7 +260,7 @@ class PredictScreen(SubScreen):
         self.problem = message
         self._show()
 
-    def _started(self, endpoint: core.Endpoint) -> None:
+    def _started(self, endpoint: core.ServedModel) -> None:
         self.endpoint = endpoint
         self._show()
 

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .common import CommandError, engine_snapshot, exits_when_down
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,21 +23,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def cmd_jupyter(args: argparse.Namespace, engine_factory) -> int:
-    from .core.engine import EngineUnavailable
-    from .core.inventory import Inventory
-    from .core.jupyter import find_notebooks
+def run(args: argparse.Namespace) -> int:
+    from ..core.jupyter import find_notebooks
 
-    engine = engine_factory()
+    engine, _inventory, snapshot = engine_snapshot(args.host, "mltui jupyter")
     try:
-        snapshot = Inventory(engine).snapshot()
-        scan = find_notebooks(engine, snapshot, service=args.service)
-    except EngineUnavailable as exc:
-        print(f"mltui jupyter: {exc.message}", file=sys.stderr)
-        return 2
+        with exits_when_down("mltui jupyter"):
+            scan = find_notebooks(engine, snapshot, service=args.service)
     except LookupError as exc:
-        print(f"mltui jupyter: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError("mltui jupyter", str(exc)) from None
     finally:
         engine.close()
     notebooks = scan.notebooks

@@ -7,8 +7,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .core.config import PredictConfig
+from .common import load_config
+
+if TYPE_CHECKING:
+    from ..core.config import PredictConfig
+    from ..core.predict import Result, ServedModel, Summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -95,8 +100,10 @@ def _defaults(args: argparse.Namespace, config: PredictConfig) -> None:
         args.timeout = config.timeout_s
 
 
-def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -> int:
-    from .core import predict as core
+def run(args: argparse.Namespace) -> int:
+    from ..core import predict as core
+
+    config, _problems = load_config(args)
 
     def fail(message: str) -> int:
         print(f"mltui predict: {message}", file=sys.stderr)
@@ -104,7 +111,7 @@ def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -
 
     if not args.folder.is_dir():
         return fail(f"{args.folder}: not a folder")
-    _defaults(args, config or PredictConfig())
+    _defaults(args, config.predict)
     if args.batch < 1 or args.concurrency < 1:
         return fail("--batch and --concurrency must be at least 1")
     images, _others = core.list_images(args.folder)
@@ -116,15 +123,15 @@ def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -
         return fail(str(exc))
     try:
         shape = _shape(args.shape)
-        endpoint = core.detect(args.url, args.model, protocol=args.protocol, shape=shape)
+        served = core.detect(args.url, args.model, protocol=args.protocol, shape=shape)
     except (ValueError, core.PredictError) as exc:
         return fail(str(exc))
     options = core.RunOptions(args.concurrency, args.batch, args.scale, args.top_k, args.timeout)
     start = time.perf_counter()
-    results = core.run(endpoint, args.folder, classes, options)
+    results = core.run(served, args.folder, classes, options)
     summary = core.summarize(results, time.perf_counter() - start)
     results = core.sort_results(results, args.sort)
-    data = core.to_json(endpoint, results, summary)
+    data = core.to_json(served, results, summary)
     if args.out:
         args.out.write_text(json.dumps(data, indent=1))
     if args.csv:
@@ -132,7 +139,7 @@ def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -
     if args.json:
         print(json.dumps(data, indent=1))
     else:
-        _print(endpoint, results, summary)
+        _print(served, results, summary)
     failed = summary.failed > 0
     low = args.min_accuracy is not None and (
         summary.accuracy is None or summary.accuracy < args.min_accuracy
@@ -143,13 +150,13 @@ def cmd_predict(args: argparse.Namespace, config: PredictConfig | None = None) -
     return 1 if failed or low else 0
 
 
-def _print(endpoint, results, summary) -> None:
-    from .core.textsafe import safe_text
+def _print(served: ServedModel, results: list[Result], summary: Summary) -> None:
+    from ..core.textsafe import safe_text
 
-    sig = endpoint.signature
+    sig = served.signature
     print(
-        f"{endpoint.protocol} {endpoint.url} model {endpoint.model} "
-        f"versions {','.join(endpoint.versions) or '-'} {endpoint.state}; input "
+        f"{served.protocol} {served.url} model {served.model} "
+        f"versions {','.join(served.versions) or '-'} {served.state}; input "
         f"{sig.input_name or '?'} {sig.dtype} {'x'.join(map(str, sig.shape))} ({sig.source})"
     )
     for r in results:

@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import asdict
 
+from .common import connect
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
-    from .core.engine import EngineUnavailable
-    from .core.gpu import (
+def run(args: argparse.Namespace) -> int:
+    """The host's GPUs are shown even when the engine does not answer (exit 2 after)."""
+    from ..core.engine import EngineUnavailable
+    from ..core.gpu import (
         asked_for_gpu,
         check_inside,
         describe_inside,
@@ -34,11 +37,11 @@ def cmd_gpu(args: argparse.Namespace, engine_factory) -> int:
         read_host,
         verdict,
     )
-    from .core.inventory import Inventory
-    from .core.logs import find_service
+    from ..core.inventory import Inventory
+    from ..core.logs import find_service
 
     host = read_host()
-    engine = engine_factory()
+    engine = connect(args.host)
     inside = checked = None
     try:
         info = engine.info()

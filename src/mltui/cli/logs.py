@@ -8,6 +8,8 @@ import re
 import sys
 import time
 
+from .common import engine_snapshot
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -43,10 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def cmd_logs(args: argparse.Namespace, engine_factory) -> int:
-    from .core.engine import EngineUnavailable
-    from .core.inventory import Inventory
-    from .core.logs import LineFormatter, LogSession, find_service, parse_since, sources_of
+def run(args: argparse.Namespace) -> int:
+    from ..core.engine import EngineUnavailable
+    from ..core.logs import LineFormatter, LogSession, find_service, parse_since, sources_of
 
     def fail(message: str, code: int = 2) -> int:
         print(f"mltui logs: {message}", file=sys.stderr)
@@ -67,12 +68,11 @@ def cmd_logs(args: argparse.Namespace, engine_factory) -> int:
     except re.error as exc:
         return fail(f"--grep: not a regular expression: {exc}")
 
-    engine = engine_factory()
-    inventory = Inventory(engine)
-    session = None
+    engine = session = None
     try:
+        engine, inventory, snapshot = engine_snapshot(args.host, "mltui logs")
         try:
-            service = find_service(inventory.snapshot(), args.service)
+            service = find_service(snapshot, args.service)
         except LookupError as exc:
             return fail(str(exc))
         sources = sources_of(service, args.replica)
@@ -132,4 +132,5 @@ def cmd_logs(args: argparse.Namespace, engine_factory) -> int:
     finally:
         if session is not None:
             session.close()
-        engine.close()
+        if engine is not None:
+            engine.close()
