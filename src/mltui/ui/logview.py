@@ -2,10 +2,11 @@
 
 Lines live in a :class:`~mltui.core.logs.LogBuffer` (stored lines and their
 origins); a :class:`~mltui.core.logs.LineFormatter` gives the parts of each (time,
-replica name, stream, text) and this widget only lays them out. It keeps, at most, the absolute numbers of the lines a filter
-lets through, and turns a line into a Strip only when its row is on screen
-(with a small cache). Appending is list work, so a flood of 100k lines/s costs
-the UI thread a few milliseconds a frame.
+replica name, stream, text) and this widget only lays them out. It keeps, at
+most, the absolute numbers of the lines a filter lets through, and turns a line
+into a Strip only when its row is on screen (with a small cache). Appending is
+list work, so a flood of 100k lines/s costs the UI thread a few milliseconds a
+frame.
 """
 
 from __future__ import annotations
