@@ -15,7 +15,7 @@ from helpers import COMPOSE_V2, STACKS, docker, run, wait_for
 
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
-from mltui.core.logs import LogSession, find_service, sources_of
+from mltui.core.logs import LogSession, Stream, find_service, origin_stream, sources_of
 
 pytestmark = pytest.mark.engine
 
@@ -168,8 +168,8 @@ def test_follow_picks_up_the_replica_that_replaces_a_killed_one(talkers):
             session.update(sources_of(service_of(talkers)))
             chunk = session.take()
             seen.extend(
-                (session.tag_of(t), line[31:])
-                for line, t in zip(chunk.lines, chunk.tags, strict=True)
+                (session.name_of(origin), line[31:])
+                for line, origin in zip(chunk.lines, chunk.origins, strict=True)
             )
             new = [tag for tag, text in seen if tag.startswith(f"{service.name}.3#")]
             return new if len(new) >= LINES else None
@@ -355,8 +355,8 @@ def test_an_engine_that_goes_away_and_comes_back_loses_and_repeats_no_line(
 
     def take() -> None:
         chunk = session.take()
-        for line, tag in zip(chunk.lines, chunk.tags, strict=True):
-            if tag & 3 == 3:
+        for line, origin in zip(chunk.lines, chunk.origins, strict=True):
+            if origin_stream(origin) == Stream.NOTE:
                 notes.append(line[31:])
             else:
                 numbers.append(int(line[31:]))

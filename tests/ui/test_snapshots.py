@@ -162,9 +162,9 @@ async def _open_help(pilot) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("screen", SCREENS)
 def test_screen(snap_compare, monkeypatch, screen, size, theme):
-    import mltui.ui.logview as logview
+    import mltui.core.logs.logtime as logtime
 
-    monkeypatch.setattr(logview, "_LOCAL", timezone.utc)  # the same picture in every zone
+    monkeypatch.setattr(logtime, "_LOCAL", timezone.utc)  # the same picture in every zone
     app = _app(theme, LOGS_DATA, LOGS_RECORDED_AT) if screen == "logs" else _app(theme)
     opener = globals()[f"_open_{screen}"]
 

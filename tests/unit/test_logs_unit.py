@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mltui.core.logs import LogBuffer, _merge_runs, parse_since, ts_to_unix, unix_to_ts
+from mltui.core.logs import (
+    LogBuffer,
+    merge_runs,
+    origin_replica,
+    pack_origin,
+    parse_since,
+    ts_to_unix,
+    unix_to_ts,
+)
 
 
 def test_since_takes_durations_times_and_unix_seconds():
@@ -34,7 +42,7 @@ def test_the_buffer_keeps_the_newest_lines_and_counts_the_rest():
     assert buf.extend([f"l{i}" for i in range(3)], [1, 1, 1]) == 0
     assert buf.extend([f"l{i}" for i in range(3, 9)], [2] * 6) == 4
     assert buf.lines == ["l4", "l5", "l6", "l7", "l8"]
-    assert list(buf.tags) == [2] * 5
+    assert list(buf.origins) == [2] * 5
     assert (buf.first, buf.dropped, buf.end, len(buf)) == (4, 4, 9, 5)
 
 
@@ -45,9 +53,9 @@ def ts(second: int, nano: int = 0) -> str:
 def test_runs_merge_by_time_and_keep_each_replicas_order_on_ties():
     a = ([f"{ts(1)} a1", f"{ts(3)} a3", f"{ts(3)} a3bis"], array("H", [4, 4, 4]))
     b = ([f"{ts(2)} b2", f"{ts(3)} b3"], array("H", [8, 8]))
-    lines, tags = _merge_runs([a, b])
+    lines, origins = merge_runs([a, b])
     assert [line.split()[1] for line in lines] == ["a1", "b2", "a3", "a3bis", "b3"]
-    assert list(tags) == [4, 8, 4, 4, 8]
+    assert list(origins) == [4, 8, 4, 4, 8]
 
 
 @given(st.lists(st.lists(st.integers(0, 59), max_size=30), max_size=6))
@@ -55,12 +63,12 @@ def test_merging_sorted_runs_gives_every_line_once_in_time_order(seconds):
     runs = []
     for index, secs in enumerate(seconds):
         lines = [f"{ts(s)} r{index}n{n}" for n, s in enumerate(sorted(secs))]
-        runs.append((lines, array("H", [index << 2 | 1] * len(lines))))
-    lines, tags = _merge_runs(runs)
+        runs.append((lines, array("H", [pack_origin(index, 1)] * len(lines))))
+    lines, origins = merge_runs(runs)
     assert sorted(lines) == sorted(line for run in runs for line in run[0])
     assert [line[:30] for line in lines] == sorted(line[:30] for line in lines)
-    for line, tag in zip(lines, tags, strict=True):
-        assert line.endswith(f"r{tag >> 2}n" + line.rsplit("n", 1)[1])
+    for line, origin in zip(lines, origins, strict=True):
+        assert line.endswith(f"r{origin_replica(origin)}n" + line.rsplit("n", 1)[1])
 
 
 def test_time_conversion_never_raises_on_a_missing_time():

@@ -102,14 +102,14 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             if chunk.lines:
-                text = fmt.format(chunk.lines, chunk.tags)
+                text = fmt.format(chunk.lines, chunk.origins)
                 if text:
                     out.write("\n".join(text) + "\n")
                     out.flush()
             if not args.follow and not more and session.finished:
                 chunk = session.take()
                 if chunk.lines:
-                    out.write("\n".join(fmt.format(chunk.lines, chunk.tags)) + "\n")
+                    out.write("\n".join(fmt.format(chunk.lines, chunk.origins)) + "\n")
                 return 0
             if args.follow and service.kind != "swarm" and session.all_ended:
                 return 0  # like `docker logs -f`: the containers stopped (swarm would replace them)

@@ -10,10 +10,11 @@ import math
 import os
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from .textsafe import refused_in_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -232,7 +233,8 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def bad(self, key: str, message: str) -> None:
-        self.problems.append(Problem(key, message, self.lines.get(key), self.path))
+        line = self.lines.get(key)
+        self.problems.append(Problem(_shown_key(key), message, line, self.path))
 
     def table(self, data: dict, key: str) -> dict:
         value = data.get(key, {})
@@ -245,6 +247,9 @@ class _Checker:
         for key in data:
             if key not in known:
                 name = f"{prefix}{key}"
+                if refused_in_config(key):
+                    self.bad(name, "unknown key with control or format characters, ignored")
+                    continue
                 hint = _closest(key, known)
                 self.bad(
                     name,
@@ -302,13 +307,18 @@ class _Checker:
         if not isinstance(value, str):
             self.bad(prefix + key, f"should be a string, not {_show(value)}; using {default!r}")
             return default
-        if any(
-            unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp")
-            for c in value
-        ):
+        if refused_in_config(value):
             self.bad(prefix + key, f"has control or format characters; using {default!r}")
             return default
         return value
+
+
+def _shown_key(key: str) -> str:
+    """A key name as messages show it: what the text-safety table refuses in a
+    configuration (controls, ESC, bidi controls, ...) as ``\\uXXXX``."""
+    if not refused_in_config(key):
+        return key
+    return "".join(f"\\u{ord(c):04x}" if refused_in_config(c) else c for c in key)
 
 
 def _kind(value: Any) -> str:
@@ -344,6 +354,9 @@ def _check_keys(check: _Checker, data: dict) -> dict[str, str]:
     out: dict[str, str] = {}
     for binding, value in keys.items():
         name = f"keys.{binding}"
+        if refused_in_config(binding):
+            check.bad(name, "a binding id with control or format characters; ignored")
+            continue
         if not isinstance(value, str) or not value.strip():
             check.bad(
                 name,
@@ -351,7 +364,7 @@ def _check_keys(check: _Checker, data: dict) -> dict[str, str]:
             )
             continue
         parts = [p.strip() for p in value.split(",")]
-        wrong = [p for p in parts if not KEY_NAME.match(p)]
+        wrong = [p for p in parts if not KEY_NAME.match(p) or refused_in_config(p)]
         if wrong:
             check.bad(name, f"{_show(wrong[0])} is not a key name (such as L, f5, ctrl+l); ignored")
             continue

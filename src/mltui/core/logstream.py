@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from .textsafe import CR_PICTURE, picture, unsafe_pattern
+
 TS_LEN = 30  # "2026-11-26T21:14:19.628794017Z"
 MAX_LINE = 65536  # characters kept of one line; the rest is counted, not shown
 
@@ -35,11 +37,10 @@ STDOUT, STDERR, ENGINE = 1, 2, 3
 PARTIAL_SIZE = 16 * 1024
 _TS_BYTES = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
 
-# What needs the slow path: controls other than LF (TAB included, it is expanded),
-# DEL, C1 controls, bidi and other format characters that reorder or hide text.
-_NEEDS_WORK = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
-)
+# What needs the slow path: every character the text-safety table replaces (see
+# mltui.core.textsafe: controls, bidi controls, zero-width characters, ...) but LF,
+# which only separates the lines searched together; TAB is among them (expanded).
+_NEEDS_WORK = unsafe_pattern(exclude="\n")
 # Escape sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC (up to BEL or
 # ST, or to the end of the line when unterminated), and two-character escapes.
 _ESCAPE = re.compile(
@@ -50,13 +51,7 @@ _ESCAPE = re.compile(
     re.S,
 )
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)}
-_PICTURES[0x7F] = "\u2421"
-
-
-def _picture(match: re.Match[str]) -> str:
-    return _PICTURES.get(ord(match.group()), "\ufffd")
+_CONTROL = unsafe_pattern()
 
 
 def _safe_sgr(params: str) -> str | None:
@@ -87,7 +82,7 @@ def _escape(match: re.Match[str]) -> str:
     if seq.startswith("\x1b[") or len(seq) <= 2:
         return ""  # cursor moves, erases, modes, charsets: terminal noise, dropped
     # OSC 52 clipboard writes, title changes, DCS and the like: shown, inert
-    return _CONTROL.sub(_picture, seq)
+    return _CONTROL.sub(picture, seq)
 
 
 def sanitize_line(text: str) -> str:
@@ -96,8 +91,9 @@ def sanitize_line(text: str) -> str:
     Kept: printable text and SGR colour (minus "conceal"). Dropped: CSI cursor
     and screen sequences. Shown as control pictures (U+241B for ESC, ...): OSC,
     DCS and other string sequences, lone controls, CR (a trailing one, from CRLF,
-    is dropped). C1 controls and bidi/format characters become U+FFFD. TAB is
-    expanded to 8-column stops.
+    is dropped). C1 controls, bidi controls, zero-width characters and the rest
+    of :mod:`mltui.core.textsafe`'s table become U+FFFD. TAB is expanded to
+    8-column stops.
     """
     if text.endswith("\r"):
         text = text[:-1]
@@ -119,7 +115,7 @@ def _clean_plain(text: str) -> str:
     if "\t" in text:
         text = text.expandtabs(8)
     if _CONTROL.search(text):
-        text = _CONTROL.sub(_picture, text)
+        text = _CONTROL.sub(picture, text)
     return text
 
 
@@ -137,7 +133,7 @@ def _cut(line: str) -> str:
     keep = TS_LEN + 1 + MAX_LINE
     if len(line) <= keep:
         return line
-    if _PICTURES[0x0D] in line:
+    if CR_PICTURE in line:
         return f"{line[: TS_LEN + 1]}({len(line) - keep} earlier characters) … {line[-MAX_LINE:]}"
     return line[:keep] + f" … ({len(line) - keep} more characters)"
 

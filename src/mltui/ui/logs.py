@@ -18,13 +18,12 @@ from ..core.engine import Engine
 from ..core.inventory import Service, Snapshot
 from ..core.logs import (
     DEFAULT_MAX_LINES,
-    NOTE,
+    LineFormatter,
     LogBuffer,
     LogSession,
     colour_of,
     sources_of,
 )
-from ..core.logstream import TS_LEN, strip_sgr
 from ..core.textsafe import safe_text
 from .logview import LogView
 from .subscreen import SubScreen, back_binding
@@ -190,7 +189,7 @@ class LogScreen(SubScreen):
             max_lines=self.max_lines,
         ).start()
         self.buffer.clear()
-        self.names[:] = self.session.tags()
+        self.names[:] = self.session.names()
         self.view.match_line = None
         self.view.rebuild()
         self._show_bar()
@@ -216,10 +215,10 @@ class LogScreen(SubScreen):
         if session is None:
             return
         chunk = session.take()
-        self.names[:] = session.tags()
+        self.names[:] = session.names()
         if chunk.lines or chunk.dropped:
             start = self.buffer.end
-            dropped = self.buffer.extend(chunk.lines, chunk.tags)
+            dropped = self.buffer.extend(chunk.lines, chunk.origins)
             self.buffer.first += chunk.dropped  # lines the session could not hand over
             self.lines_taken += len(chunk.lines)
             self.view.appended(start, dropped + chunk.dropped)
@@ -382,15 +381,11 @@ class LogScreen(SubScreen):
 
     @work(thread=True, exit_on_error=False, group="logs-save", description="save the logs view")
     def _save(self, path: Path, lines: list[tuple[str, int]], names: list[str]) -> None:
-        width = max((len(n) for n in names), default=0)
+        # as `mltui logs --timestamps` prints them: the engine's times, no colour
+        text = LineFormatter(names, timestamps=True).format_pairs(lines)
         try:
             with path.open("w", encoding="utf-8") as out:
-                for line, tag in lines:
-                    index = tag >> 2
-                    name = names[index] if index < len(names) else "?"
-                    mark = "#" if tag & 3 == NOTE else "|"
-                    out.write(f"{line[:TS_LEN]} {name:<{width}} {mark} ")
-                    out.write(strip_sgr(line[TS_LEN + 1 :]) + "\n")
+                out.writelines(f"{line}\n" for line in text)
         except OSError as exc:
             self.app.notify(f"could not save the logs: {exc}", severity="error")
             return

@@ -1,10 +1,12 @@
 """A line-virtualised log widget: only the rows on screen are ever rendered.
 
-Lines live in a :class:`~mltui.core.logs.LogBuffer` (plain strings and a tag per
-line); this widget keeps, at most, the absolute numbers of the lines a filter
-lets through, and turns a line into a Strip only when its row is on screen
-(with a small cache). Appending is list work, so a flood of 100k lines/s costs
-the UI thread a few milliseconds a frame.
+Lines live in a :class:`~mltui.core.logs.LogBuffer` (stored lines and their
+origins); a :class:`~mltui.core.logs.LineFormatter` gives the parts of each (time,
+replica name, stream, text) and this widget only lays them out. It keeps, at
+most, the absolute numbers of the lines a filter lets through, and turns a line
+into a Strip only when its row is on screen (with a small cache). Appending is
+list work, so a flood of 100k lines/s costs the UI thread a few milliseconds a
+frame.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import bisect
 import re
 from array import array
 from collections import OrderedDict
-from datetime import datetime, timezone
+from collections.abc import Sequence
 from typing import Any
 
 from rich.cells import cell_len
@@ -25,30 +27,19 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.logs import NOTE, LogBuffer, colour_of
-from ..core.logstream import STDERR, TS_LEN, strip_sgr
+from ..core.logs import LineFormatter, LogBuffer, Stream, plain_text
 
 _CACHE = 400
-_LOCAL = datetime.now().astimezone().tzinfo
-
-
-def local_time(ts: str) -> str:
-    """The engine's UTC timestamp as local wall-clock time, to the millisecond."""
-    try:
-        moment = datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return " " * 12
-    return moment.astimezone(_LOCAL).strftime("%H:%M:%S") + "." + ts[20:23]
 
 
 class LogView(ScrollView, can_focus=True):
     """Shows the lines of a LogBuffer, filtered, searched, following the end."""
 
-    def __init__(self, buffer: LogBuffer, names: list[str], **kwargs: Any) -> None:
+    def __init__(self, buffer: LogBuffer, names: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.buffer = buffer
-        self.names = names  # tag index -> replica name (shared with the screen)
-        self.timestamps = True
+        self.names = names  # replica index -> name (shared with the screen)
+        self.formatter = LineFormatter(names, timestamps=True, local_time=True)
         self.following = True
         self.new_while_paused = 0
         self.filter: re.Pattern[str] | None = None
@@ -58,7 +49,7 @@ class LogView(ScrollView, can_focus=True):
         self._visible: array | None = None  # absolute numbers, when filtered
         self._width = 0
         self._cache: OrderedDict[int, Strip] = OrderedDict()
-        self._tag_width = 0
+        self._name_width = 0
         self._auto = False  # True while the view scrolls itself (following)
         self.wrap = False
         self._ends = array("q")  # wrap: cumulative rows up to each shown line
@@ -70,10 +61,13 @@ class LogView(ScrollView, can_focus=True):
     def filtered(self) -> bool:
         return self.filter is not None or self.only_replica is not None
 
-    def _passes(self, line: str, tag: int) -> bool:
-        if self.only_replica is not None and tag >> 2 != self.only_replica:
-            return False
-        return self.filter is None or bool(self.filter.search(strip_sgr(line[TS_LEN + 1 :])))
+    @property
+    def timestamps(self) -> bool:
+        return self.formatter.timestamps
+
+    @timestamps.setter
+    def timestamps(self, on: bool) -> None:
+        self.formatter.timestamps = on
 
     @property
     def count(self) -> int:
@@ -94,18 +88,10 @@ class LogView(ScrollView, can_focus=True):
     def rebuild(self) -> None:
         """After a filter or a display option changed: recompute and redraw all."""
         if self.filtered:
-            buf = self.buffer
-            self._visible = array(
-                "q",
-                (
-                    buf.first + i
-                    for i, (line, tag) in enumerate(zip(buf.lines, buf.tags, strict=True))
-                    if self._passes(line, tag)
-                ),
-            )
+            self._visible = array("q", self.buffer.select(self.filter, self.only_replica))
         else:
             self._visible = None
-        self._tag_width = max((len(n) for n in self.names), default=0)
+        self._name_width = self.formatter.name_width()
         self._cache.clear()
         self._width = max(map(len, self.buffer.lines), default=0) + 20
         self._rewrap()
@@ -117,13 +103,13 @@ class LogView(ScrollView, can_focus=True):
     # -- wrapping: each shown line takes one or more rows ----------------------------
     @property
     def prefix_width(self) -> int:
-        return (13 if self.timestamps else 0) + self._tag_width + 3
+        return self.formatter.stamp_width + self._name_width + 3
 
     def _body_width(self) -> int:
         return max(8, self.scrollable_content_region.width - self.prefix_width)
 
     def _rows_of(self, line: str, width: int) -> int:
-        body = strip_sgr(line[TS_LEN + 1 :])
+        body = plain_text(line)
         cells = len(body) if body.isascii() else cell_len(body)
         return max(1, -(-cells // width))
 
@@ -198,7 +184,7 @@ class LogView(ScrollView, can_focus=True):
         if self.wrap:
             self.virtual_size = Size(self.scrollable_content_region.width, self.rows)
         else:
-            self.virtual_size = Size(self._width + self._tag_width + 16, self.count)
+            self.virtual_size = Size(self._width + self._name_width + 16, self.count)
 
     def appended(self, start: int, dropped: int) -> None:
         """Lines from absolute number ``start`` on are new; ``dropped`` old ones went."""
@@ -206,9 +192,9 @@ class LogView(ScrollView, can_focus=True):
         new_lines = buf.lines[start - buf.first :]
         if new_lines:
             self._width = max(self._width, max(map(len, new_lines)))
-        tag_width = max((len(n) for n in self.names), default=0)
-        if tag_width != self._tag_width:
-            self._tag_width = tag_width
+        name_width = self.formatter.name_width()
+        if name_width != self._name_width:
+            self._name_width = name_width
             self._cache.clear()
             if self.wrap:
                 self._rewrap()
@@ -218,12 +204,7 @@ class LogView(ScrollView, can_focus=True):
                 gone = bisect.bisect_left(self._visible, buf.first)
                 del self._visible[:gone]
             before = len(self._visible)
-            offset = start - buf.first
-            for i, (line, tag) in enumerate(
-                zip(new_lines, buf.tags[offset:], strict=True), start=start
-            ):
-                if self._passes(line, tag):
-                    self._visible.append(i)
+            self._visible.extend(buf.select(self.filter, self.only_replica, start))
             added = len(self._visible) - before
         else:
             gone = min(dropped, len(self._ends)) if self.wrap else dropped
@@ -308,18 +289,15 @@ class LogView(ScrollView, can_focus=True):
 
     def _render(self, absolute: int) -> list[Strip]:
         buf = self.buffer
-        i = absolute - buf.first
-        line, tag = buf.lines[i], buf.tags[i]
-        index, stream = tag >> 2, tag & 3
-        name = self.names[index] if index < len(self.names) else "?"
-        body = line[TS_LEN + 1 :]
+        parts = self.formatter.parts(buf.line(absolute), buf.origin(absolute), self._name_width)
+        stream, body = parts.line.stream, parts.line.text
         console = self.app.console
         prefix = Text(no_wrap=True, end="")
-        if self.timestamps:
-            prefix.append(local_time(line[:TS_LEN]) + " ", style="dim")
-        prefix.append(name.ljust(self._tag_width), style=colour_of(index))
-        prefix.append(" │ ", style="dim" if stream != STDERR else "red")
-        if stream == NOTE:
+        if parts.stamp:
+            prefix.append(parts.stamp + " ", style="dim")
+        prefix.append(parts.name, style=parts.colour)
+        prefix.append(" │ ", style="dim" if stream != Stream.STDERR else "red")
+        if stream == Stream.NOTE:
             text = Text(body, style="italic dim", no_wrap=True, end="")
         elif "\x1b" in body:
             text = Text.from_ansi(body, no_wrap=True, end="")
@@ -364,7 +342,7 @@ class LogView(ScrollView, can_focus=True):
         for k in range(count):
             j = (start + step * k) % count
             absolute = self.absolute(j)
-            if self.search.search(strip_sgr(buf.lines[absolute - buf.first][TS_LEN + 1 :])):
+            if self.search.search(buf.plain(absolute)):
                 self.match_line = absolute
                 self.pause()
                 row = self.first_row(j)
@@ -376,11 +354,8 @@ class LogView(ScrollView, can_focus=True):
         return None
 
     def visible_lines(self) -> list[tuple[str, int]]:
-        """(line, tag) of every line the view shows now (for saving)."""
-        buf = self.buffer
-        if self._visible is None:
-            return list(zip(buf.lines, buf.tags, strict=True))
-        return [(buf.lines[a - buf.first], buf.tags[a - buf.first]) for a in self._visible]
+        """(line, origin) of every line the view shows now (for saving)."""
+        return self.buffer.pairs(self._visible)
 
 
 def _strip(text: Text, console: Console) -> Strip:
