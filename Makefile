@@ -34,8 +34,10 @@ demo: setup-demo install engine
 run: install
 	$(BIN)/mltui
 
-# The whole suite against a real engine (started here if needed).
+# The whole suite against a real engine (started here if needed); the images it
+# runs are built first, once per machine (a bare one: several minutes).
 test: setup-test install engine
+	$(PY) tests/testimages.py
 	$(BIN)/pytest -q
 
 test-unit: install

@@ -29,9 +29,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from mltui.core.baseimage import TEST_BASE, ensure_image  # noqa: E402
+sys.path.insert(0, str(REPO / "tests"))
+from testimages import TEST_BASE  # noqa: E402
+
 from mltui.core.engine import Engine  # noqa: E402
 from mltui.core.inventory import Inventory  # noqa: E402
+from mltui.deploy.images import ensure_image  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 

@@ -34,7 +34,7 @@ import requests  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mltui.core import predict as core  # noqa: E402
-from mltui.core.stacks import DEMO_DIR  # noqa: E402
+from mltui.deploy.stacks import DEMO_DIR  # noqa: E402
 
 TEST_IMAGES = DEMO_DIR / "test-images"
 

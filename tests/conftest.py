@@ -49,7 +49,9 @@ def swarm(engine_info):
 @pytest.fixture(scope="session")
 def test_image(engine_info) -> str:
     """A small Debian image with python3, built offline once per machine (cached by recipe hash)."""
-    from mltui.core.baseimage import TEST_BASE, ensure_image
+    from testimages import TEST_BASE
+
+    from mltui.deploy.images import ensure_image
 
     return ensure_image(TEST_BASE)
 

@@ -252,7 +252,7 @@ TF_CPU_VERSION = "2.21.0"
 
 
 def tf_cpu_recipe():
-    from mltui.core.baseimage import Recipe
+    from mltui.deploy.images import Recipe
 
     return Recipe(
         name="mltui-test-tf-cpu",
@@ -286,7 +286,7 @@ def predict_folder_against(url: str, tmp_path: Path, per_class: int, *flags: str
 
     import requests
 
-    from mltui.core.stacks import DEMO_DIR
+    from mltui.deploy.stacks import DEMO_DIR
 
     folder = tmp_path / "imgs"
     expected = {}

@@ -6,8 +6,9 @@ import time
 
 import pytest
 from helpers import docker
+from testimages import TEST_BASE
 
-from mltui.core.baseimage import TEST_BASE, BuildError, Recipe, ensure_image, image_exists
+from mltui.deploy.images import BuildError, Recipe, ensure_image, image_exists
 
 pytestmark = pytest.mark.engine
 

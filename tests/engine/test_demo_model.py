@@ -9,8 +9,8 @@ import pytest
 import requests
 from helpers import docker, predict_folder_against, read_png_rgb, wait_for
 
-from mltui.core.baseimage import ensure_image
-from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
+from mltui.deploy.images import ensure_image
+from mltui.deploy.stacks import DEMO_DIR, DEMO_MODEL
 
 pytestmark = pytest.mark.engine
 

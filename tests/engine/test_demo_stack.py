@@ -22,7 +22,7 @@ from helpers import (
 
 from mltui.core.engine import Engine
 from mltui.core.inventory import Inventory
-from mltui.core.stacks import DEMO_COMPOSE, DEMO_DIR, DEMO_STACK, demo_images
+from mltui.deploy.stacks import DEMO_COMPOSE, DEMO_DIR, DEMO_STACK, demo_images
 
 pytestmark = pytest.mark.engine
 

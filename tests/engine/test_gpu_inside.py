@@ -10,10 +10,10 @@ import sys
 import pytest
 from helpers import TF_CPU_VERSION, docker, fetch_tf_wheels, tf_cpu_recipe
 
-from mltui.core.baseimage import ensure_image
 from mltui.core.engine import Engine
 from mltui.core.gpu import check_inside, describe_inside
-from mltui.core.stacks import DEMO_LB
+from mltui.deploy.images import ensure_image
+from mltui.deploy.stacks import DEMO_LB
 
 pytestmark = pytest.mark.engine
 

@@ -10,8 +10,8 @@ import sys
 import pytest
 from helpers import docker, http_status, wait_for
 
-from mltui.core.baseimage import ensure_image
-from mltui.core.stacks import DEMO_NOTEBOOK
+from mltui.deploy.images import ensure_image
+from mltui.deploy.stacks import DEMO_NOTEBOOK
 
 pytestmark = pytest.mark.engine
 

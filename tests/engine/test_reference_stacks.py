@@ -10,7 +10,7 @@ import pytest
 import yaml
 from helpers import COMPOSE_V2
 
-from mltui.core.stacks import STACKS_DIR
+from mltui.deploy.stacks import STACKS_DIR
 
 pytestmark = pytest.mark.engine
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import until_service
 from helpers import docker
 
-from mltui.core.baseimage import ensure_image
-from mltui.core.stacks import DEMO_NOTEBOOK
+from mltui.deploy.images import ensure_image
+from mltui.deploy.stacks import DEMO_NOTEBOOK
 from mltui.ui.app import MltuiApp
 from mltui.ui.jupyter import NotebookScreen
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 from helpers import docker, http_status, wait_for
 
-from mltui.core.baseimage import ensure_image
-from mltui.core.stacks import DEMO_DIR, DEMO_MODEL
+from mltui.deploy.images import ensure_image
+from mltui.deploy.stacks import DEMO_DIR, DEMO_MODEL
 from mltui.ui.app import MltuiApp
 from mltui.ui.predict import PredictScreen, guess_url
 

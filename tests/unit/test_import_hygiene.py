@@ -8,7 +8,7 @@ CORE = [
     "mltui.core.inventory",
     "mltui.core.report",
     "mltui.core.textsafe",
-    "mltui.core.baseimage",
+    "mltui.deploy.images",
     "mltui.cli",
 ]
 

@@ -13,7 +13,7 @@ from .common import connect, exits_when_down
 
 if TYPE_CHECKING:
     from ..core.engine import Engine
-    from ..core.stacks import DemoPlan
+    from ..deploy.stacks import DemoPlan
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.stacks import DemoError, DemoPlan, remove_demo
+    from ..deploy.stacks import DemoError, DemoPlan, remove_demo
 
     engine = connect(args.host)
     try:
@@ -98,7 +98,7 @@ def _deploy(args: argparse.Namespace, plan: DemoPlan, engine: Engine) -> float |
     deployment began, or None after saying why not (what was deployed is removed)."""
     from ..core.engine import EngineUnavailable
     from ..core.inventory import Inventory
-    from ..core.stacks import DemoError, demo_images, deploy_demo, remove_demo, wait_demo
+    from ..deploy.stacks import DemoError, demo_images, deploy_demo, remove_demo, wait_demo
 
     tty = sys.stderr.isatty()
     started = time.monotonic()

@@ -17,10 +17,10 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from ..core import predict as core
 from ..core.config import PredictConfig
 from ..core.engine import Engine
-from ..core.paths import display_path
 from ..core.inventory import Service
-from ..core.stacks import DEMO_DIR
+from ..core.paths import display_path
 from ..core.textsafe import safe_text
+from ..deploy.stacks import DEMO_DIR
 from .subscreen import SubScreen, back_binding
 
 _PUBLISHED = re.compile(r"(?:(?P<ip>[\d.]+):)?(?P<host>\d+)->(?P<target>\d+)/tcp")

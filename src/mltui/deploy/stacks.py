@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .baseimage import BuildError, Recipe, ensure_image, image_exists
-from .inventory import Inventory, Snapshot
+from ..core.inventory import Inventory, Snapshot
+from .images import BuildError, Recipe, ensure_image, image_exists
 
 
 def _stacks_dir() -> Path:

@@ -194,7 +194,3 @@ def _build_on(
         env = dict(os.environ, DOCKER_BUILDKIT="0")
         # --force-rm: a failed step leaves no stopped container behind
         _run(f"build {tag}", [_docker(), "build", "-q", "--force-rm", "-t", tag, tmp], log, env=env)
-
-
-# The image the engine tests run their containers from: small, with python3 and a shell.
-TEST_BASE = Recipe(name=BASE_NAME, packages=("python3", "procps"), cmd=("sleep", "infinity"))
