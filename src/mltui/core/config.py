@@ -236,14 +236,14 @@ class _Checker:
         line = self.lines.get(key)
         self.problems.append(Problem(_shown_key(key), message, line, self.path))
 
-    def table(self, data: dict, key: str) -> dict:
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, dict):
             self.bad(key, f"should be a table ([{key}]), not {_kind(value)}; defaults used")
             return {}
         return value
 
-    def unknown(self, data: dict, known: set[str], prefix: str = "") -> None:
+    def unknown(self, data: dict[str, Any], known: set[str], prefix: str = "") -> None:
         for key in data:
             if key not in known:
                 name = f"{prefix}{key}"
@@ -256,7 +256,9 @@ class _Checker:
                     "unknown key, ignored" + (f" (did you mean {hint!r}?)" if hint else ""),
                 )
 
-    def integer(self, data: dict, key: str, prefix: str, default: int, low: int, high: int) -> int:
+    def integer(
+        self, data: dict[str, Any], key: str, prefix: str, default: int, low: int, high: int
+    ) -> int:
         if key not in data:
             return default
         value = data[key]
@@ -270,7 +272,7 @@ class _Checker:
         return int(value)
 
     def number(
-        self, data: dict, key: str, prefix: str, default: float, low: float, high: float
+        self, data: dict[str, Any], key: str, prefix: str, default: float, low: float, high: float
     ) -> float:
         if key not in data:
             return default
@@ -288,7 +290,7 @@ class _Checker:
             return default
         return float(value)
 
-    def boolean(self, data: dict, key: str, prefix: str, default: bool) -> bool:
+    def boolean(self, data: dict[str, Any], key: str, prefix: str, default: bool) -> bool:
         if key not in data:
             return default
         value = data[key]
@@ -300,7 +302,7 @@ class _Checker:
             return default
         return value
 
-    def string(self, data: dict, key: str, prefix: str, default: str) -> str:
+    def string(self, data: dict[str, Any], key: str, prefix: str, default: str) -> str:
         if key not in data:
             return default
         value = data[key]
@@ -349,7 +351,7 @@ def _closest(word: str, known: set[str]) -> str | None:
 KEY_NAME = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*(?:[a-z0-9_]+|[^\s,+])$")
 
 
-def _check_keys(check: _Checker, data: dict) -> dict[str, str]:
+def _check_keys(check: _Checker, data: dict[str, Any]) -> dict[str, str]:
     keys = check.table(data, "keys")
     out: dict[str, str] = {}
     for binding, value in keys.items():
@@ -372,7 +374,7 @@ def _check_keys(check: _Checker, data: dict) -> dict[str, str]:
     return out
 
 
-def _check_predict(check: _Checker, data: dict) -> PredictConfig:
+def _check_predict(check: _Checker, data: dict[str, Any]) -> PredictConfig:
     p = check.table(data, "predict")
     d = PredictConfig()
     pre = "predict."

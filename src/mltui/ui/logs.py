@@ -251,9 +251,10 @@ class LogScreen(SubScreen):
         text.append(f" {self.title_text} ", style="bold")
         if session is not None:
             for i, name in enumerate(self.names):
-                state = session.state_of(i)
-                style = colour_of(i) + (" dim strike" if state == "ended" else "")
-                text.append("● " if state != "ended" else "○ ", style=style)
+                replica_state = session.state_of(i)
+                ended = replica_state == "ended"
+                style = colour_of(i) + (" dim strike" if ended else "")
+                text.append("○ " if ended else "● ", style=style)
                 text.append(f"{safe_text(name, 30)} ", style=style)
         tail = TAILS[self.tail_choice]
         text.append(f"· tail {'all' if tail is None else tail} ", style="dim")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -48,7 +48,7 @@ class LogView(ScrollView, can_focus=True):
         self.match_line: int | None = None  # absolute number of the current match
         self._visible: array | None = None  # absolute numbers, when filtered
         self._width = 0
-        self._cache: OrderedDict[int, Strip] = OrderedDict()
+        self._cache: LRUCache[int, list[Strip]] = LRUCache(_CACHE)
         self._name_width = 0
         self._auto = False  # True while the view scrolls itself (following)
         self.wrap = False
@@ -276,10 +276,8 @@ class LogView(ScrollView, can_focus=True):
         absolute = self.absolute(j)
         strips = self._cache.get(absolute)
         if strips is None:
-            strips = self._render(absolute)
+            strips = self._strips_of(absolute)
             self._cache[absolute] = strips
-            if len(self._cache) > _CACHE:
-                self._cache.popitem(last=False)
         if sub >= len(strips):
             return Strip.blank(width, self.rich_style)
         if self.wrap:
@@ -287,7 +285,7 @@ class LogView(ScrollView, can_focus=True):
         style = self.rich_style
         return strips[sub].crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
 
-    def _render(self, absolute: int) -> list[Strip]:
+    def _strips_of(self, absolute: int) -> list[Strip]:
         buf = self.buffer
         parts = self.formatter.parts(buf.line(absolute), buf.origin(absolute), self._name_width)
         stream, body = parts.line.stream, parts.line.text
