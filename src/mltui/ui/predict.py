@@ -43,22 +43,6 @@ def guess_url(service: Service | None) -> str:
     return best or "http://127.0.0.1:8501"
 
 
-def looks_like_server(service: Service) -> bool:
-    """A model server: it publishes TF Serving's REST port (8501) or KServe's (8080),
-    or runs a serving image."""
-    return any("->8501/" in p or "->8080/" in p for p in service.ports) or (
-        "serving" in service.image.lower()
-    )
-
-
-def serving_service(candidates: list[Service], chosen: Service | None) -> Service | None:
-    """The service to predict against: the chosen one if it publishes a port, else
-    the first that looks like a model server."""
-    if chosen is not None and chosen.ports:
-        return chosen
-    return next((svc for svc in candidates if looks_like_server(svc)), chosen)
-
-
 def default_folder() -> str:
     demo = DEMO_DIR / "test-images"
     return str(demo) if demo.is_dir() else "."
