@@ -18,14 +18,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
-from ..core.inventory import (
-    Service,
-    Snapshot,
-    WarmStart,
-    event_changes_engine,
-    event_container_id,
-    event_matters,
-)
+from ..core.inventory.events import event_changes_engine, event_container_id, event_matters
+from ..core.inventory.model import Service, Snapshot
+from ..core.inventory.reader import WarmStart
 from ..core.roles import is_notebook, serving_target
 from ..core.state import load_state, remember
 from .app_bindings import Everywhere

@@ -6,13 +6,15 @@ importing the app (which imports the help screen).
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 
 
 class Everywhere:
     """What ``?`` lists under "Everywhere"; MltuiApp.BINDINGS is this list."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Quit mltui", id="app.quit"),
         Binding(
             "question_mark",

@@ -14,7 +14,7 @@ from textual.app import App
 from textual.message import Message
 
 from ..core.engine import EngineInfo
-from ..core.inventory import Service, Snapshot
+from ..core.inventory.model import Service, Snapshot
 
 
 class AppState(Protocol):

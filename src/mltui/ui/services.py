@@ -13,7 +13,6 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets.data_table import RowKey
 
 from ..core.detail import (
     Detail,
@@ -25,7 +24,8 @@ from ..core.detail import (
     waiting,
 )
 from ..core.engine import EngineInfo
-from ..core.inventory import Service, Snapshot, human_age
+from ..core.inventory.model import Service, Snapshot
+from ..core.inventory.times import human_age
 from ..core.report import COLUMNS, Level, Row, Tone, engine_line, rows
 from ..core.textsafe import safe_text
 from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, app_state
@@ -75,20 +75,22 @@ class InventoryTable(DataTable):
         from the first one out of place on are taken out and added again in order,
         with their cells, height and label; the rows above it stay as they are."""
         placed = [
-            self.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value
-            for i in range(self.row_count)
+            self.coordinate_to_cell_key(Coordinate(i, 0)).row_key for i in range(self.row_count)
         ]
-        first = next((i for i, (a, b) in enumerate(zip(placed, keys, strict=True)) if a != b), None)
+        first = next(
+            (i for i, (a, b) in enumerate(zip(placed, keys, strict=True)) if a.value != b), None
+        )
         if first is None:
             return
-        moved = {}
+        moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
         for key in placed[first:]:
-            row = self.rows[RowKey(key)]
-            moved[key] = (self.get_row(key), row.height, row.label)
+            row = self.rows[key]
+            height = None if row.auto_height else row.height
+            moved[key.value] = (self.get_row(key), height, row.label)
             self.remove_row(key)
-        for key in keys[first:]:
-            cells, height, label = moved[key]
-            self.add_row(*cells, key=key, height=height, label=label)
+        for name in keys[first:]:
+            cells, height, label = moved[name]
+            self.add_row(*cells, key=name, height=height, label=label)
 
     def watch_virtual_size(self) -> None:
         # DataTable measures new cells on idle, after a frame may already have
