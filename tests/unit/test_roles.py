@@ -97,3 +97,13 @@ def test_container_entries_and_the_jupyter_name_agree():
     assert [container_looks_like_notebook(e) for e in entries] == [
         container_is_notebook(e) for e in entries
     ]
+
+
+def test_serving_url_prefers_the_port_published_for_8501():
+    from mltui.core.roles import serving_url
+
+    assert serving_url(None) == "http://127.0.0.1:8501"
+    both = svc(ports=["9000->9000/tcp", "10.0.0.5:18501->8501/tcp"])
+    assert serving_url(both) == "http://10.0.0.5:18501"
+    assert serving_url(svc(ports=["0.0.0.0:9000->8080/tcp"])) == "http://127.0.0.1:9000"
+    assert serving_url(svc(ports=["host network"])) == "http://127.0.0.1:8501"

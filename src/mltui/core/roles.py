@@ -33,6 +33,8 @@ _BALANCER_IMAGES = re.compile(r"(^|/)(nginx|haproxy|traefik|envoy|caddy)([:@/-]|
 _BALANCER_NAMES = frozenset({"lb", "balancer", "load-balancer", "loadbalancer", "proxy"})
 # "[IP:]HOST->TARGET/PROTO", as the inventory writes a published port
 _TARGET = re.compile(r"->(\d+)/")
+_PUBLISHED = re.compile(r"(?:(?P<ip>[\d.]+):)?(?P<host>\d+)->(?P<target>\d+)/tcp")
+DEFAULT_SERVING_URL = "http://127.0.0.1:8501"
 
 
 class Role(Enum):
@@ -93,6 +95,25 @@ def serving_target(candidates: Sequence[Service], chosen: Service | None) -> Ser
     if chosen is not None and chosen.ports:
         return chosen
     return next((svc for svc in candidates if is_model_server(svc)), chosen)
+
+
+def serving_url(service: Service | None) -> str:
+    """The host URL of a model server: its port published for 8501 (else the first
+    published TCP port); a wildcard address is reached through loopback."""
+    if service is None:
+        return DEFAULT_SERVING_URL
+    best = None
+    for text in service.ports:
+        m = _PUBLISHED.search(text)
+        if m is None:
+            continue
+        ip = m.group("ip") or "127.0.0.1"
+        ip = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+        url = f"http://{ip}:{m.group('host')}"
+        if m.group("target") == "8501":
+            return url
+        best = best or url
+    return best or DEFAULT_SERVING_URL
 
 
 def container_is_notebook(entry: Mapping[str, Any]) -> bool:
