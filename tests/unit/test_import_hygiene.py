@@ -7,6 +7,8 @@ CORE = [
     "mltui.core.engine",
     "mltui.core.inventory",
     "mltui.core.report",
+    "mltui.core.detail",
+    "mltui.core.roles",
     "mltui.core.textsafe",
     "mltui.deploy.images",
     "mltui.cli",
@@ -33,6 +35,32 @@ def test_core_sources_do_not_mention_the_ui_framework():
 
     for path in Path(mltui.core.__file__).parent.rglob("*.py"):
         assert "textual" not in path.read_text().lower(), path
+
+
+def test_screens_and_the_palette_do_not_import_the_app():
+    """ui/app.py imports the screens and the palette; they ask it through messages
+    (ui/requests.py), so nothing imports it back."""
+    import ast
+    from pathlib import Path
+
+    import mltui.ui
+
+    for path in Path(mltui.ui.__file__).parent.glob("*.py"):
+        if path.name == "app.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                # from .app import X, from . import app, from mltui.ui.app import X
+                module = ("." * node.level) + (node.module or "")
+                targets = [module] + [f"{module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                assert target not in (".app", "..app", "mltui.ui.app"), (
+                    f"{path.name} imports the app"
+                )
 
 
 def test_the_local_socket_is_found_without_importing_docker_py(tmp_path):

@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from .engine import Engine, EngineError, EngineUnavailable
-from .inventory import Service, Snapshot
+from .inventory.model import Service, Snapshot
+from .roles import JUPYTER_PORT, container_is_notebook
 from .textsafe import safe_text
 
 LIST_COMMANDS = (
@@ -30,11 +31,6 @@ LIST_COMMANDS = (
     ["jupyter", "notebook", "list", "--json"],
     ["python3", "-m", "jupyter_server", "list", "--json"],
 )
-JUPYTER_IMAGES = re.compile(
-    r"(^|/)(jupyter|jupyterhub)/|^quay\.io/jupyter/|(^|/)[^/]*(notebook|jupyter|jupyterlab)[^/]*(:|$)",
-    re.I,
-)
-JUPYTER_PORT = 8888
 
 # a URL as Jupyter prints it; stops at whitespace and at what cannot be in one
 _URL = re.compile(r"https?://[^\s\"'<>`]+")
@@ -218,16 +214,9 @@ class NotebookScan:
 
 
 def is_notebook(entry: Mapping[str, Any]) -> bool:
-    """Whether a container list entry looks like a Jupyter server: a Jupyter
-    image, a ``jupyter`` command, or container port 8888."""
-    image = str(entry.get("Image") or "")
-    command = str(entry.get("Command") or "")
-    if JUPYTER_IMAGES.search(image) or re.search(r"(^|[/\s\"'])jupyter", command):
-        return True
-    ports = entry.get("Ports")
-    return isinstance(ports, list) and any(
-        isinstance(p, Mapping) and p.get("PrivatePort") == JUPYTER_PORT for p in ports
-    )
+    """Whether a container list entry looks like a Jupyter server (the rule is
+    :func:`.roles.container_is_notebook`; this name is what the command line calls)."""
+    return container_is_notebook(entry)
 
 
 def published(inspect: Mapping[str, Any], port: int) -> tuple[str, int] | None:

@@ -2,16 +2,20 @@
 
 One place decides what each column says, so the headless table and the screen
 never disagree. Every string that came from the engine goes through
-:func:`safe_text` here.
+:func:`safe_text` here. A row carries typed values besides its text: which
+stack, service or replica it is (:class:`RowId`), READY as ``(have, want)``, and
+a :class:`Tone` per cell, so the screen only lays rows out and colours them.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import Enum, IntEnum
 
 from .engine import EngineInfo
-from .inventory import Replica, Service, Snapshot, Stack, human_age
+from .inventory.model import Replica, Service, Snapshot, Stack
+from .inventory.times import human_age
 from .textsafe import safe_text
 
 COLUMNS = ("NAME", "STATE", "READY", "IMAGE", "PORTS", "HEALTH", "RESTARTS", "GPU", "AGE")
@@ -19,18 +23,142 @@ NAME_LIMIT = 60
 CELL_LIMIT = 48
 
 
+class Tone(Enum):
+    """How a piece of text should look; the UI picks the colours."""
+
+    PLAIN = "plain"
+    OK = "ok"  # running, healthy, all replicas up
+    WARN = "warn"  # degraded, some not ready, restarts
+    BAD = "bad"  # exited, failed, unhealthy, an error
+    ALERT = "alert"  # crash loop, restarting: worse than bad
+    BUSY = "busy"  # on its way: starting, pending
+    DIM = "dim"  # stopped, created, done, 0/0
+    ACCENT = "accent"  # GPU requests, paused
+    TITLE = "title"  # the name a detail is about
+
+
+# the tone of a state word (services, replicas and the stack summary's ok/bad)
+STATE_TONES = {
+    "running": Tone.OK,
+    "ok": Tone.PLAIN,
+    "healthy": Tone.OK,
+    "crashloop": Tone.ALERT,
+    "bad": Tone.WARN,
+    "degraded": Tone.WARN,
+    "starting": Tone.BUSY,
+    "pending": Tone.BUSY,
+    "preparing": Tone.BUSY,
+    "assigned": Tone.BUSY,
+    "restarting": Tone.ALERT,
+    "exited": Tone.BAD,
+    "failed": Tone.BAD,
+    "rejected": Tone.BAD,
+    "down": Tone.BAD,
+    "dead": Tone.BAD,
+    "created": Tone.DIM,
+    "stopped": Tone.DIM,
+    "shutdown": Tone.DIM,
+    "complete": Tone.DIM,
+    "paused": Tone.ACCENT,
+}
+
+
+class Level(IntEnum):
+    STACK = 0
+    SERVICE = 1
+    REPLICA = 2
+
+
+@dataclass(frozen=True)
+class RowId:
+    """Which stack, service or replica a row shows, as the inventory keys them."""
+
+    level: Level
+    stack: str  # Stack.key of the stack the row is in
+    service: str = ""  # Service.key, on service and replica rows
+    replica: str = ""  # Replica.key, on replica rows
+
+    @property
+    def key(self) -> str:
+        """The row's key in a table, stable across refreshes: stack:KIND:NAME,
+        svc:KEY, rep:ID (an opaque name: read the fields, not this)."""
+        if self.level is Level.STACK:
+            return f"stack:{self.stack}"
+        if self.level is Level.SERVICE:
+            return f"svc:{self.service}"
+        return f"rep:{self.replica}"
+
+    @property
+    def folds(self) -> bool:
+        """Stacks and services fold; replicas are leaves."""
+        return self.level is not Level.REPLICA
+
+
 @dataclass(frozen=True)
 class Row:
-    key: str  # stable across refreshes: stack:KIND:NAME, svc:KEY, rep:ID
-    level: int  # 0 stack, 1 service, 2 replica
+    id: RowId
     cells: tuple[str, ...]
-    state: str  # a word the UI colours by
+    tones: tuple[Tone, ...]  # one per cell
+    state: str  # the state word of the service, replica or stack summary (ok | bad)
+    ready: tuple[int, int] | None = None  # (have, want): stacks and services
     note: str = ""  # the last error of a crash-looping service, shown under it
     since: float | None = None  # what the AGE cell counts from
 
     @property
+    def key(self) -> str:
+        return self.id.key
+
+    @property
+    def level(self) -> int:
+        """0 stack, 1 service, 2 replica."""
+        return int(self.id.level)
+
+    @property
     def name(self) -> str:
         return self.cells[0]
+
+
+def state_tone(state: str) -> Tone:
+    return STATE_TONES.get(state, Tone.PLAIN)
+
+
+def ready_tone(have: int, want: int) -> Tone:
+    if have != want:
+        return Tone.WARN
+    return Tone.OK if want else Tone.DIM
+
+
+def _health_tone(words: list[str]) -> Tone:
+    """The HEALTH cell's tone from the health words of the replicas it sums up."""
+    if not words:
+        return Tone.PLAIN
+    if all(w == "healthy" for w in words):
+        return Tone.OK
+    if "unhealthy" in words:
+        return Tone.BAD
+    return Tone.WARN
+
+
+def _tones(
+    state: Tone,
+    ready: Tone,
+    health: Tone,
+    restarts: str,
+    gpu: str,
+    name: Tone = Tone.PLAIN,
+) -> tuple[Tone, ...]:
+    """NAME, STATE, READY, IMAGE, PORTS, HEALTH, RESTARTS, GPU, AGE."""
+    return (
+        name,
+        state,
+        ready,
+        Tone.PLAIN,
+        Tone.PLAIN,
+        health,
+        Tone.WARN if restarts else Tone.PLAIN,
+        Tone.ACCENT if gpu else Tone.PLAIN,
+        Tone.PLAIN,
+    )
 
 
 def _state_word(replica: Replica) -> str:
@@ -47,15 +175,17 @@ def stack_row(stack: Stack) -> Row:
     title = safe_text(stack.title, NAME_LIMIT)
     bad = sum(1 for s in stack.services if s.state not in ("running", "stopped", "scaled to 0"))
     state = f"{len(stack.services)} svc" + (f", {bad} not ok" if bad else "")
+    word = "bad" if bad else "ok"
     return Row(
-        key=f"stack:{stack.key}",
-        level=0,
+        id=RowId(Level.STACK, stack.key),
         cells=(title, state, f"{running}/{desired}", kind, "", "", "", "", ""),
-        state="bad" if bad else "ok",
+        tones=_tones(state_tone(word), ready_tone(running, desired), Tone.PLAIN, "", ""),
+        state=word,
+        ready=(running, desired),
     )
 
 
-def service_row(svc: Service, now: float) -> Row:
+def service_row(svc: Service, now: float, stack: str = "") -> Row:
     state = svc.state
     if svc.crashloop and svc.last_exit not in (None, 0):
         state = f"crashloop (exit {svc.last_exit})"
@@ -68,9 +198,10 @@ def service_row(svc: Service, now: float) -> Row:
         if (svc.crashloop or svc.state in ("down", "starting", "degraded"))
         else ""
     )
+    restarts = str(svc.restarts) if svc.restarts else ""
+    gpu = safe_text(svc.gpu.summary if svc.gpu else "", CELL_LIMIT)
     return Row(
-        key=f"svc:{svc.key}",
-        level=1,
+        id=RowId(Level.SERVICE, stack, svc.key),
         cells=(
             safe_text(svc.name, NAME_LIMIT),
             state,
@@ -78,20 +209,29 @@ def service_row(svc: Service, now: float) -> Row:
             safe_text(svc.image, CELL_LIMIT),
             safe_text(", ".join(svc.ports), CELL_LIMIT),
             health,
-            str(svc.restarts) if svc.restarts else "",
-            safe_text(svc.gpu.summary if svc.gpu else "", CELL_LIMIT),
+            restarts,
+            gpu,
             age,
         ),
+        tones=_tones(
+            state_tone(svc.state),
+            ready_tone(svc.running, svc.desired),
+            _health_tone([r.health for r in svc.replicas if r.health]),
+            restarts,
+            gpu,
+        ),
         state=svc.state,
+        ready=(svc.running, svc.desired),
         note=note,
         since=since,
     )
 
 
-def replica_row(rep: Replica, now: float) -> Row:
+def replica_row(rep: Replica, now: float, stack: str = "", service: str = "") -> Row:
+    restarts = str(rep.restarts) if rep.restarts else ""
+    gpu = safe_text(rep.gpu.summary if rep.gpu else "", CELL_LIMIT)
     return Row(
-        key=f"rep:{rep.key}",
-        level=2,
+        id=RowId(Level.REPLICA, stack, service, rep.key),
         cells=(
             safe_text(rep.name, NAME_LIMIT),
             _state_word(rep),
@@ -99,9 +239,17 @@ def replica_row(rep: Replica, now: float) -> Row:
             safe_text(rep.image, CELL_LIMIT),
             safe_text(", ".join(rep.ports), CELL_LIMIT),
             rep.health,
-            str(rep.restarts) if rep.restarts else "",
-            safe_text(rep.gpu.summary if rep.gpu else "", CELL_LIMIT),
+            restarts,
+            gpu,
             human_age(now - rep.since) if rep.since else "",
+        ),
+        tones=_tones(
+            state_tone(rep.state),
+            Tone.PLAIN,
+            _health_tone([rep.health] if rep.health else []),
+            restarts,
+            gpu,
+            name=Tone.DIM if rep.state in ("shutdown", "complete") else Tone.PLAIN,
         ),
         state=rep.state,
         note=safe_text(rep.error, 120) if rep.error and not rep.running else "",
@@ -137,14 +285,14 @@ def rows(
         if srow.key in collapsed:
             continue
         for svc in stack.services:
-            vrow = service_row(svc, now)
+            vrow = service_row(svc, now, stack.key)
             out.append(vrow)
             if not replicas or vrow.key in collapsed:
                 continue
             # a standalone container is its own only replica: no second row
             if svc.kind == "container":
                 continue
-            out.extend(replica_row(r, now) for r in svc.replicas)
+            out.extend(replica_row(r, now, stack.key, svc.key) for r in svc.replicas)
     return out
 
 

@@ -10,26 +10,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
-from ..core.inventory import (
-    Service,
-    Snapshot,
-    WarmStart,
-    event_changes_engine,
-    event_container_id,
-    event_matters,
-)
+from ..core.inventory.events import event_changes_engine, event_container_id, event_matters
+from ..core.inventory.model import Service, Snapshot
+from ..core.inventory.reader import WarmStart
+from ..core.roles import is_notebook, serving_target
 from ..core.state import load_state, remember
+from .app_bindings import Everywhere
 from .commands import ServiceCommands
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
+from .requests import GoToService, OpenGpu, OpenLogs, OpenNotebooks, OpenPredict
 from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
@@ -55,33 +52,7 @@ class MltuiApp(App[int]):
     COMMANDS = App.COMMANDS | {ServiceCommands}
     # screens under 120 columns get the class -narrow (a denser layout), others -wide
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding("q", "quit", "Quit", tooltip="Quit mltui", id="app.quit"),
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            tooltip="Every key of every screen, this one first",
-            id="app.help",
-        ),
-        Binding(
-            "ctrl+t",
-            "change_theme",
-            "Theme",
-            show=False,
-            tooltip="Pick a theme (light, dark and others); kept for the next start unless the "
-            "config names one",
-            id="app.theme",
-        ),
-        Binding(
-            "ctrl+r",
-            "refresh",
-            "Refresh",
-            show=False,
-            tooltip="Read the inventory again now",
-            id="app.refresh",
-        ),
-    ]
+    BINDINGS = Everywhere.BINDINGS
 
     def __init__(
         self,
@@ -421,7 +392,7 @@ class MltuiApp(App[int]):
         from .jupyter import NotebookScreen
 
         key = None
-        if service is not None and looks_like_notebook(service):
+        if service is not None and is_notebook(service):
             key = service.key
         self.push_screen(NotebookScreen(self.engine_factory, self.snapshot, key))
 
@@ -436,10 +407,10 @@ class MltuiApp(App[int]):
 
     def open_predict(self, service: Service | None = None) -> None:
         """The predict screen, its URL guessed from ``service``'s published port."""
-        from .predict import PredictScreen, guess_url, serving_service
+        from .predict import PredictScreen, guess_url
 
         snapshot = self.snapshot
-        service = serving_service(list(snapshot.services()) if snapshot else [], service)
+        service = serving_target(list(snapshot.services()) if snapshot else [], service)
         running = [r for r in service.replicas if r.running] if service is not None else []
         self.push_screen(
             PredictScreen(
@@ -450,6 +421,27 @@ class MltuiApp(App[int]):
                 service=service.label if service is not None else "",
             )
         )
+
+    # -- what screens and the palette ask for (ui/requests.py) -------------------
+    @on(OpenLogs)
+    def _open_logs_asked(self, message: OpenLogs) -> None:
+        self.open_logs(message.service, message.replica)
+
+    @on(OpenNotebooks)
+    def _open_notebooks_asked(self, message: OpenNotebooks) -> None:
+        self.open_notebooks(message.service)
+
+    @on(OpenGpu)
+    def _open_gpu_asked(self, message: OpenGpu) -> None:
+        self.open_gpu(message.check)
+
+    @on(OpenPredict)
+    def _open_predict_asked(self, message: OpenPredict) -> None:
+        self.open_predict(message.service)
+
+    @on(GoToService)
+    def _go_to_service_asked(self, message: GoToService) -> None:
+        self.services.goto_service(message.key)
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
         self.engine_info = message.info
@@ -467,8 +459,3 @@ class MltuiApp(App[int]):
             if screen is not self.services and hasattr(screen, "update_snapshot"):
                 screen.update_snapshot(message.snapshot, self.engine_info)
         self.snapshots_applied += 1
-
-
-def looks_like_notebook(service: Service) -> bool:
-    text = f"{service.image} {service.name}".lower()
-    return "jupyter" in text or "notebook" in text or any("8888" in p for p in service.ports)

@@ -6,8 +6,11 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 
+from ..core.roles import is_model_server, is_notebook
 from ..core.textsafe import safe_text
+from .requests import GoToService, OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, app_state
 
 HELP = {
     "goto": "Move the cursor to this service",
@@ -29,10 +32,7 @@ class ServiceCommands(Provider):
     """Per service in the latest snapshot: the actions that make sense for it."""
 
     def _targets(self) -> list[tuple[str, str, str]]:
-        from .app import looks_like_notebook
-        from .predict import looks_like_server
-
-        snapshot = getattr(self.app, "snapshot", None)
+        snapshot = app_state(self.app).snapshot
         if snapshot is None:
             return []
         out = []
@@ -41,11 +41,11 @@ class ServiceCommands(Provider):
             for svc in stack.services:
                 name = f"{prefix}/{safe_text(svc.name, 60)}"
                 whats = ["goto", "logs"]
-                if looks_like_notebook(svc):
+                if is_notebook(svc):
                     whats.append("notebook")
                 if svc.running:
                     whats.append("gpu")
-                if looks_like_server(svc):
+                if is_model_server(svc):
                     whats.append("predict")
                 out += [(f"{VERB[what]} {name}", what, svc.key) for what in whats]
         return out
@@ -53,23 +53,25 @@ class ServiceCommands(Provider):
     def _run(self, what: str, key: str) -> None:
         app = self.app
         if what == "goto":
-            services = getattr(app, "services", None)
-            if services is not None:
-                services.goto_service(key)
+            app.post_message(GoToService(key))
             return
-        snapshot = getattr(app, "snapshot", None)
+        snapshot = app_state(app).snapshot
         svc = snapshot.service(key) if snapshot is not None else None
         if svc is None:
             app.notify("that service is gone from the inventory", severity="warning")
             return
+        request: Message
         if what == "logs":
-            app.open_logs(svc)  # type: ignore[attr-defined]
+            request = OpenLogs(svc)
         elif what == "notebook":
-            app.open_notebooks(svc)  # type: ignore[attr-defined]
+            request = OpenNotebooks(svc)
         elif what == "gpu":
-            app.open_gpu(check=svc)  # type: ignore[attr-defined]
+            request = OpenGpu(check=svc)
         elif what == "predict":
-            app.open_predict(svc)  # type: ignore[attr-defined]
+            request = OpenPredict(svc)
+        else:
+            return
+        app.post_message(request)
 
     async def discover(self) -> Hits:
         for text, what, key in self._targets():

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from .app_bindings import Everywhere
+
 # keys Textual itself gives every app (App.BINDINGS, the palette, Input editing)
 PALETTE_KEY = "ctrl+p"
 
@@ -28,7 +30,6 @@ class Key:
 
 def screens() -> list[tuple[str, type]]:
     """Each place with keys, in the order help lists them."""
-    from .app import MltuiApp
     from .gpu import GpuScreen
     from .jupyter import NotebookScreen
     from .logs import LogScreen
@@ -36,7 +37,7 @@ def screens() -> list[tuple[str, type]]:
     from .services import ServicesScreen
 
     return [
-        ("Everywhere", MltuiApp),
+        ("Everywhere", Everywhere),
         ("Services", ServicesScreen),
         ("Logs", LogScreen),
         ("Notebooks", NotebookScreen),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,45 +18,15 @@ from ..core.config import PredictConfig
 from ..core.engine import Engine
 from ..core.inventory import Service
 from ..core.paths import display_path
+from ..core.roles import serving_url
 from ..core.textsafe import safe_text
 from ..deploy.stacks import DEMO_DIR
 from .subscreen import SubScreen, back_binding
 
-_PUBLISHED = re.compile(r"(?:(?P<ip>[\d.]+):)?(?P<host>\d+)->(?P<target>\d+)/tcp")
-
 
 def guess_url(service: Service | None) -> str:
-    """The host URL of a serving service: its port published for 8501 (else the first)."""
-    if service is None:
-        return "http://127.0.0.1:8501"
-    best = None
-    for text in service.ports:
-        m = _PUBLISHED.search(text)
-        if m is None:
-            continue
-        ip = m.group("ip") or "127.0.0.1"
-        ip = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
-        url = f"http://{ip}:{m.group('host')}"
-        if m.group("target") == "8501":
-            return url
-        best = best or url
-    return best or "http://127.0.0.1:8501"
-
-
-def looks_like_server(service: Service) -> bool:
-    """A model server: it publishes TF Serving's REST port (8501) or KServe's (8080),
-    or runs a serving image."""
-    return any("->8501/" in p or "->8080/" in p for p in service.ports) or (
-        "serving" in service.image.lower()
-    )
-
-
-def serving_service(candidates: list[Service], chosen: Service | None) -> Service | None:
-    """The service to predict against: the chosen one if it publishes a port, else
-    the first that looks like a model server."""
-    if chosen is not None and chosen.ports:
-        return chosen
-    return next((svc for svc in candidates if looks_like_server(svc)), chosen)
+    """The host URL of a serving service (the rule is :func:`..core.roles.serving_url`)."""
+    return serving_url(service)
 
 
 def default_folder() -> str:

@@ -3,43 +3,44 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.widgets.data_table import RowKey
 
+from ..core.detail import (
+    Detail,
+    detail,
+    replica_of,
+    row_ids_to,
+    service_of,
+    service_row_ids,
+    waiting,
+)
 from ..core.engine import EngineInfo
-from ..core.inventory import GpuRequest, Service, Snapshot, human_age
-from ..core.report import COLUMNS, Row, engine_line, rows
+from ..core.inventory.model import Service, Snapshot
+from ..core.inventory.times import human_age
+from ..core.report import COLUMNS, Level, Row, Tone, engine_line, rows
 from ..core.textsafe import safe_text
+from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, app_state
 
-STATE_STYLES = {
-    "running": "green",
-    "ok": "",
-    "healthy": "green",
-    "crashloop": "bold red",
-    "bad": "yellow",
-    "degraded": "yellow",
-    "starting": "cyan",
-    "pending": "cyan",
-    "preparing": "cyan",
-    "assigned": "cyan",
-    "restarting": "bold red",
-    "exited": "red",
-    "failed": "red",
-    "rejected": "red",
-    "down": "red",
-    "dead": "red",
-    "created": "dim",
-    "stopped": "dim",
-    "shutdown": "dim",
-    "complete": "dim",
-    "paused": "magenta",
+# the colour of each tone core gives a cell or a piece of the detail
+TONE_STYLES = {
+    Tone.PLAIN: "",
+    Tone.OK: "green",
+    Tone.WARN: "yellow",
+    Tone.BAD: "red",
+    Tone.ALERT: "bold red",
+    Tone.BUSY: "cyan",
+    Tone.DIM: "dim",
+    Tone.ACCENT: "magenta",
+    Tone.TITLE: "bold",
 }
 
 
@@ -47,14 +48,11 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _image_ports_gpu(
-    text: Text, image: str, ports: tuple[str, ...], gpu: GpuRequest | None
-) -> None:
-    text.append("\nimage " + safe_text(image, 120))
-    if ports:
-        text.append("   ports " + safe_text(", ".join(ports), 120))
-    if gpu:
-        text.append("\nGPU request: " + safe_text(gpu.summary, 120), style="magenta")
+def _detail_text(pieces: Detail) -> Text:
+    text = Text()
+    for piece in pieces:
+        text.append(piece.text, style=TONE_STYLES[piece.tone])
+    return text
 
 
 def _look(text: Text) -> tuple[str, str, list]:
@@ -66,23 +64,44 @@ class InventoryTable(DataTable):
     """A keyed table updated in place: rows that left are removed, changed cells
     updated, new rows added, and the order restored, without a clear."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._drawn_widths: list[int] = []
+
     def reorder(self, keys: list[str]) -> None:
-        # DataTable.sort() cannot see row keys; this is the same operation by key.
-        from textual._two_way_dict import TwoWayDict
+        """Put the rows in the order of ``keys`` (every row's key, once).
 
-        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
-        self._update_count += 1
-        self.refresh()
+        DataTable.sort() sees cells, not row keys, and add_row() appends: the rows
+        from the first one out of place on are taken out and added again in order,
+        with their cells, height and label; the rows above it stay as they are."""
+        placed = [
+            self.coordinate_to_cell_key(Coordinate(i, 0)).row_key for i in range(self.row_count)
+        ]
+        first = next(
+            (i for i, (a, b) in enumerate(zip(placed, keys, strict=True)) if a.value != b), None
+        )
+        if first is None:
+            return
+        moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
+        for key in placed[first:]:
+            row = self.rows[key]
+            height = None if row.auto_height else row.height
+            moved[key.value] = (self.get_row(key), height, row.label)
+            self.remove_row(key)
+        for name in keys[first:]:
+            cells, height, label = moved[name]
+            self.add_row(*cells, key=name, height=height, label=label)
 
-    async def _on_idle(self, event: events.Idle) -> None:
+    def watch_virtual_size(self) -> None:
         # DataTable measures new cells on idle, after a frame may already have
-        # been drawn (and cached) with the old column widths; when a width
-        # changed, drop that cache so the frame is drawn again at full width.
-        before = [c.get_render_width(self) for c in self.columns.values()]
-        await super()._on_idle(event)
-        if [c.get_render_width(self) for c in self.columns.values()] != before:
-            self._update_count += 1
-            self.refresh()
+        # been drawn (and its lines cached) with the old column widths; the
+        # measurement ends by setting virtual_size. When a width changed, drop
+        # those cached lines (notify_style_update clears the table's render
+        # caches and refreshes) so the frame is drawn again at full width.
+        widths = [c.get_render_width(self) for c in self.columns.values()]
+        if widths != self._drawn_widths:
+            self._drawn_widths = widths
+            self.notify_style_update()
 
 
 class EngineBar(Static):
@@ -240,7 +259,7 @@ class ServicesScreen(Screen):
                 table.move_cursor(row=table.get_row_index(cursor), animate=False)
 
     def now(self) -> float:
-        return self.app.clock()  # type: ignore[attr-defined, no-any-return]
+        return app_state(self.app).clock()
 
     @property
     def table(self) -> InventoryTable:
@@ -309,44 +328,18 @@ class ServicesScreen(Screen):
 
     def _cells(self, row: Row) -> list[Text]:
         name = row.cells[0]
-        if row.level == 0:
+        if row.id.level is Level.STACK:
             mark = "▶ " if row.key in self.collapsed else "▼ "
-            name_text = Text(mark + name, style="bold")
-        elif row.level == 1:
+            name = mark + name
+        elif row.id.level is Level.SERVICE:
             folded = row.key in self.collapsed
-            name_text = Text(
-                ("\u00a0\u00a0▸\u00a0" if folded else "\u00a0\u00a0\u00a0\u00a0") + name,
-                style="bold",
-            )
+            name = ("\u00a0\u00a0▸\u00a0" if folded else "\u00a0\u00a0\u00a0\u00a0") + name
         else:
-            name_text = Text(
-                "\u00a0" * 6 + name, style="dim" if row.state in ("shutdown", "complete") else ""
-            )
-        state_style = STATE_STYLES.get(row.state, "")
-        if row.cells[1].startswith("crashloop"):
-            state_style = STATE_STYLES["crashloop"]
-        cells = [name_text, Text(row.cells[1], style=state_style)]
-        ready = row.cells[2]
-        ready_style = ""
-        if ready and "/" in ready:
-            have, want = ready.split("/", 1)
-            ready_style = (
-                "green" if have == want and want != "0" else ("yellow" if have != want else "dim")
-            )
-        cells.append(Text(ready, style=ready_style))
-        for i, value in enumerate(row.cells[3:], start=3):
-            style = ""
-            if COLUMNS[i] == "HEALTH" and value:
-                style = (
-                    "green"
-                    if value == "healthy"
-                    else ("red" if value.startswith("unhealthy") else "yellow")
-                )
-            elif COLUMNS[i] == "GPU" and value:
-                style = "magenta"
-            elif COLUMNS[i] == "RESTARTS" and value:
-                style = "yellow"
-            cells.append(Text(value, style=style))
+            name = "\u00a0" * 6 + name
+        bold = "bold" if row.id.folds else ""
+        cells = [Text(name, style=bold or TONE_STYLES[row.tones[0]])]
+        for value, tone in zip(row.cells[1:], row.tones[1:], strict=True):
+            cells.append(Text(value, style=TONE_STYLES[tone]))
         return cells
 
     def _restore_cursor(self, key: str | None, keys: list[str]) -> None:
@@ -394,86 +387,31 @@ class ServicesScreen(Screen):
         # the table takes enter (and a click on the cursor row) for itself
         self.action_toggle()
 
-    def _selected_service(self) -> Service | None:
+    def cursor_row(self) -> Row | None:
         key = self.cursor_key()
-        if not key or self.snapshot is None:
+        return self._rows.get(key) if key is not None else None
+
+    def _selected_service(self) -> Service | None:
+        row = self.cursor_row()
+        if row is None or self.snapshot is None:
             return None
-        if key.startswith("svc:"):
-            return self.snapshot.service(key[4:])
-        if key.startswith("rep:"):
-            for svc in self.snapshot.services():
-                if any(f"rep:{r.key}" == key for r in svc.replicas):
-                    return svc
-        return None
+        return service_of(self.snapshot, row.id)
 
     def _update_detail(self) -> None:
-        detail = self.query_one("#detail", Static)
+        detail_pane = self.query_one("#detail", Static)
         if self.snapshot is None:
-            if self.info is not None and not self.info.connected:
-                message = self.info.message or "connecting to the Docker engine…"
-                text = Text(
-                    safe_text(message, 300), style="red" if self.info.state == "down" else "yellow"
-                )
-                if self.info.message:
-                    text.append(
-                        "\nmltui keeps trying and fills in as soon as the engine answers.",
-                        style="dim",
-                    )
-                detail.update(text)
-            else:
-                detail.update(Text("reading the inventory…", style="dim"))
+            detail_pane.update(_detail_text(waiting(self.info)))
             return
-        key = self.cursor_key()
-        text = Text()
-        svc = self._selected_service()
-        if key and key.startswith("rep:") and svc is not None:
-            rep = next(r for r in svc.replicas if f"rep:{r.key}" == key)
-            text.append(safe_text(rep.name, 120), style="bold")
-            text.append(f"   {rep.kind} {rep.key[:12]}, {rep.state}")
-            if rep.since:
-                text.append(f" for {human_age(self.now() - rep.since)}")
-            if rep.exit_code not in (None, 0):
-                text.append(f"  exit {rep.exit_code}", style="red")
-            _image_ports_gpu(text, rep.image, rep.ports, rep.gpu)
-            if rep.error:
-                text.append("\n" + safe_text(rep.error, 300), style="red")
-        elif svc is not None:
-            text.append(safe_text(svc.name, 120), style="bold")
-            text.append(f"   {svc.kind} service, {svc.running}/{svc.desired} running, {svc.state}")
-            if svc.mode:
-                text.append(f"  ({svc.mode})")
-            _image_ports_gpu(text, svc.image, svc.ports, svc.gpu)
-            if svc.restarts:
-                text.append(f"\nrestarts {svc.restarts}", style="yellow")
-                if svc.last_exit not in (None, 0):
-                    text.append(f", last exit code {svc.last_exit}", style="yellow")
-            if svc.last_error:
-                text.append("\nlast error: " + safe_text(svc.last_error, 300), style="red")
-        elif key and key.startswith("stack:"):
-            stack = next((s for s in self.snapshot.stacks if f"stack:{s.key}" == key), None)
-            if stack is not None:
-                text.append(safe_text(stack.title, 120), style="bold")
-                kind = {
-                    "compose": "compose project",
-                    "swarm": "swarm stack",
-                    "none": "containers in no stack",
-                }[stack.kind]
-                text.append(
-                    f"   {kind}, {len(stack.services)} service{'s' if len(stack.services) != 1 else ''}"
-                )
-                if stack.compose_version:
-                    text.append(f"  (Compose {safe_text(stack.compose_version, 20)})")
-                if stack.working_dir:
-                    text.append("\n" + safe_text(stack.working_dir, 200))
-                for f in stack.config_files:
-                    text.append("\n" + safe_text(f, 200), style="dim")
-        detail.update(text)
+        row = self.cursor_row()
+        pieces = detail(self.snapshot, row.id if row is not None else None, self.now())
+        detail_pane.update(_detail_text(pieces))
 
     # -- actions -----------------------------------------------------------------
     def action_toggle(self) -> None:
-        key = self.cursor_key()
-        if not key or key.startswith("rep:"):
+        row = self.cursor_row()
+        if row is None or not row.id.folds:
             return
+        key = row.key
         if key in self.collapsed:
             self.collapsed.discard(key)
         else:
@@ -483,7 +421,7 @@ class ServicesScreen(Screen):
     def action_collapse_all(self) -> None:
         if self.snapshot is None:
             return
-        self.collapsed = {f"svc:{s.key}" for s in self.snapshot.services()}
+        self.collapsed = {row.key for row in service_row_ids(self.snapshot)}
         self._render_rows()
 
     def action_expand_all(self) -> None:
@@ -496,28 +434,25 @@ class ServicesScreen(Screen):
         if svc is None:
             self.notify("put the cursor on a service or a replica first", severity="warning")
             return
-        key = self.cursor_key() or ""
-        slot = None
-        if key.startswith("rep:"):
-            rep = next((r for r in svc.replicas if f"rep:{r.key}" == key), None)
-            if rep is not None and len(svc.replicas) > 1:
-                slot = rep.slot
-        self.app.open_logs(svc, slot)  # type: ignore[attr-defined]
+        row = self.cursor_row()
+        rep = replica_of(self.snapshot, row.id) if row is not None and self.snapshot else None
+        slot = rep.slot if rep is not None and len(svc.replicas) > 1 else None
+        self.post_message(OpenLogs(svc, slot))
 
     def action_jupyter(self) -> None:
         """Notebook URLs: of the service under the cursor if it is a notebook, else all."""
         svc = self._selected_service()
-        self.app.open_notebooks(svc)  # type: ignore[attr-defined]
+        self.post_message(OpenNotebooks(svc))
 
     def action_predict(self) -> None:
         """A folder of images against the serving service under the cursor."""
-        self.app.open_predict(self._selected_service())  # type: ignore[attr-defined]
+        self.post_message(OpenPredict(self._selected_service()))
 
     def action_gpu(self) -> None:
-        self.app.open_gpu()  # type: ignore[attr-defined]
+        self.post_message(OpenGpu())
 
-    def action_refresh(self) -> None:
-        self.app.action_refresh()  # type: ignore[attr-defined]
+    async def action_refresh(self) -> None:
+        await self.run_action("app.refresh")
 
     def action_goto(self) -> None:
         self.app.action_command_palette()
@@ -526,16 +461,14 @@ class ServicesScreen(Screen):
         """Put the cursor on a service row, unfolding its stack if needed."""
         if self.snapshot is None:
             return
-        svc = self.snapshot.service(key)
-        if svc is None:
+        found = row_ids_to(self.snapshot, key)
+        if found is None:
             return
-        stack_key = next(
-            (f"stack:{s.key}" for s in self.snapshot.stacks if svc in s.services), None
-        )
-        if stack_key in self.collapsed:
-            self.collapsed.discard(stack_key)
+        stack_row, service_row = found
+        if stack_row.key in self.collapsed:
+            self.collapsed.discard(stack_row.key)
             self._render_rows()
-        row_key = f"svc:{key}"
+        row_key = service_row.key
         if row_key in self._rows:
             self.table.move_cursor(row=self.table.get_row_index(row_key), animate=False)
             self.table.focus()
