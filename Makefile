@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo run test test-unit check lint format bench screenshots engine setup-demo setup-test clean
+.PHONY: install demo run test test-unit test-snapshot-update check lint format bench screenshots engine setup-demo setup-test clean
 
 # Debian packages the quick start needs, installed where missing (as root; otherwise
 # tools/setup prints the one command to run).
@@ -39,6 +39,11 @@ run: install
 test: setup-test install engine
 	$(PY) tests/testimages.py
 	$(BIN)/pytest -q
+
+# Rewrite the SVG snapshots after a deliberate change of a screen (look at them first:
+# snapshot_report.html shows the old and the new side by side).
+test-snapshot-update: install
+	$(BIN)/pytest -q tests/ui/test_snapshots.py tests/ui/test_interaction_snapshots.py --snapshot-update
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
@@ -90,7 +91,7 @@ class MltuiApp(App[int]):
         self._stream = None
         self._refresh_running = False
         self._refresh_again = False
-        self._refresh_timer = None
+        self._refresh_timer: Timer | None = None
         self.snapshots_applied = 0
         self._quick_painted = False
         self._stopping = False
@@ -183,7 +184,7 @@ class MltuiApp(App[int]):
             yield SystemCommand(
                 f"{b.description} ({self.get_key_display(b)})",
                 b.tooltip or b.description,
-                partial(active.node.run_action, b.action),
+                partial(self.run_action, b.action, active.node),
             )
         yield SystemCommand("Help", "Every key of every screen", self.action_help)
 

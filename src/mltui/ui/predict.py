@@ -11,6 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..core import predict as core
@@ -321,7 +322,7 @@ class PredictScreen(SubScreen):
         table = self.query_one(DataTable)
         if not 0 <= table.cursor_row < table.row_count:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         return self.results[int(key)] if key is not None else None
 
     def _summary_text(self) -> Text:

@@ -143,7 +143,7 @@ class ServicesScreen(Screen):
     BINDINGS = [
         Binding(
             "enter",
-            "toggle",
+            "toggle_row",
             "Fold/unfold",
             tooltip="Fold or unfold the stack or service under the cursor (or click it)",
             id="services.toggle",
@@ -385,7 +385,7 @@ class ServicesScreen(Screen):
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         # the table takes enter (and a click on the cursor row) for itself
-        self.action_toggle()
+        self.action_toggle_row()
 
     def cursor_row(self) -> Row | None:
         key = self.cursor_key()
@@ -407,7 +407,7 @@ class ServicesScreen(Screen):
         detail_pane.update(_detail_text(pieces))
 
     # -- actions -----------------------------------------------------------------
-    def action_toggle(self) -> None:
+    def action_toggle_row(self) -> None:
         row = self.cursor_row()
         if row is None or not row.id.folds:
             return
