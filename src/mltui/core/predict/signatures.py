@@ -143,18 +143,7 @@ def tf_signature(
     first = next(iter(inputs.items()), None) if isinstance(inputs, dict) else None
     if sig is None or first is None or not isinstance(first[1], dict):
         return _option(shape, Signature()), ()  # no metadata endpoint, or none we can read
-    outputs = []
-    raw_outputs = sig.get("outputs")
-    for out_name, out_spec in (
-        list(raw_outputs.items())[:MAX_NAMES] if isinstance(raw_outputs, dict) else []
-    ):
-        outputs.append(
-            (
-                said(out_name),
-                said(_path(out_spec, "dtype")),
-                _tf_dims(_path(out_spec, "tensor_shape")),
-            )
-        )
+    outputs = _tf_outputs(sig.get("outputs"))
     name, spec = said(first[0]), first[1]
     dtype = said(spec.get("dtype", "DT_FLOAT")) or "DT_FLOAT"
     out_name = pick_output(outputs)
@@ -190,6 +179,15 @@ def tf_signature(
         f"the model's input {name!r} is {dtype} {shown}: mltui feeds images as "
         "[-1, H, W, 1 or 3] or as encoded bytes (DT_STRING)"
     )
+
+
+def _tf_outputs(raw: Any) -> list[tuple[str, str, list[int] | None]]:
+    """(name, dtype, dims) of each output a signature lists."""
+    items = list(raw.items())[:MAX_NAMES] if isinstance(raw, dict) else []
+    return [
+        (said(name), said(_path(spec, "dtype")), _tf_dims(_path(spec, "tensor_shape")))
+        for name, spec in items
+    ]
 
 
 def _tf_dims(tensor_shape: Any) -> list[int] | None:
