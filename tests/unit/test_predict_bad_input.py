@@ -1,24 +1,28 @@
-"""`mltui predict` against every kind of bad input: broken files, and a small HTTP
-server on 127.0.0.1 (started here) that answers each way a server can go wrong.
-The run always completes and the results hold every file."""
+"""`mltui predict` against every kind of bad input: broken files (a FIFO, a device,
+a huge sparse file among them, run in a child process with a time and a memory
+limit), and a small HTTP server on 127.0.0.1 (started here) that answers each way
+a server can go wrong. The run always completes and the results hold every file."""
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from mltui.core.predict.protocols import DEFAULT_SHAPE, detect
+from mltui.core.predict.images import ImageProblem, load_image
+from mltui.core.predict.protocols import DEFAULT_SHAPE, Signature, detect
 
 PROBS = [0.01, 0.02, 0.03, 0.9, 0.01, 0.01, 0.01, 0.005, 0.005, 0.0]  # class 3
 TF_META = {
@@ -335,3 +339,69 @@ def test_class_names_gate_and_exports(server, tmp_path):
     gated = predict(*common, "--min-accuracy", "0.75", str(root))
     assert gated.returncode == 1
     assert "accuracy 0.500 is under 0.75" in gated.stderr
+
+
+# -- files: a FIFO, a device, a huge sparse file: one row each, bounded ---------------
+def limited() -> None:
+    """In the child: at most 1 GiB of address space, so a read of a device or a sparse
+    file fails fast instead of taking the machine's memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_fifos_devices_and_huge_files_are_refused_before_reading(server, tmp_path):
+    images = tmp_path / "imgs"
+    images.mkdir()
+    png(images / "a.png", 8, 8)
+    png(images / "b.png", 8, 8)
+    os.mkfifo(images / "fifo.png")
+    os.symlink("/dev/zero", images / "zero.png")
+    with (images / "sparse.png").open("wb") as fh:
+        fh.truncate(2 << 30)  # 2 GiB, no disk used
+    header = (images / "a.png").read_bytes()
+    with (images / "huge-but-png.png").open("wb") as fh:  # a real header, then 300 MiB
+        fh.write(header)
+        fh.truncate(300 << 20)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mltui.cli",
+            "predict",
+            "--url",
+            server,
+            "--model",
+            "ok",
+            "--json",
+            str(images),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a FIFO read blocks forever: the guard
+        preexec_fn=limited,
+        env=env,
+        check=False,
+    )
+    assert "Traceback" not in out.stderr, out.stderr
+    rows = {r["image"]: (r["error_kind"], r["error"]) for r in json.loads(out.stdout)["results"]}
+    assert rows == {
+        "a.png": ("", ""),
+        "b.png": ("", ""),
+        "fifo.png": ("not a file", "a named pipe (FIFO), not a regular file: not read"),
+        "zero.png": ("not a file", "a character device, not a regular file: not read"),
+        "sparse.png": ("too large", "2,147,483,648 bytes is over mltui's limit of 268,435,456"),
+        "huge-but-png.png": ("too large", "314,572,800 bytes is over mltui's limit of 268,435,456"),
+    }
+    assert out.returncode == 1
+
+
+def test_a_file_that_is_not_an_image_is_told_from_its_header(tmp_path):
+    big = tmp_path / "zeros.png"
+    with big.open("wb") as fh:
+        fh.truncate(200 << 20)  # under the cap: only the header is read to refuse it
+    tracemalloc.start()
+    with pytest.raises(ImageProblem) as caught:
+        load_image(big, Signature(shape=(8, 8, 3)))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert caught.value.kind == "not an image" and peak < 8 << 20

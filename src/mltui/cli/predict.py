@@ -102,11 +102,12 @@ def _defaults(args: argparse.Namespace, config: PredictConfig) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core import predict as core
+    from ..core.textsafe import safe_text
 
     config, _problems = load_config(args)
 
     def fail(message: str) -> int:
-        print(f"mltui predict: {message}", file=sys.stderr)
+        print(f"mltui predict: {safe_text(message, 600)}", file=sys.stderr)
         return 2
 
     if not args.folder.is_dir():
@@ -154,22 +155,32 @@ def _print(served: ServedModel, results: list[Result], summary: Summary) -> None
     from ..core.textsafe import safe_text
 
     sig = served.signature
+    versions = safe_text(",".join(served.versions), 120) or "-"
     print(
-        f"{served.protocol} {served.url} model {served.model} "
-        f"versions {','.join(served.versions) or '-'} {served.state}; input "
-        f"{sig.input_name or '?'} {sig.dtype} {'x'.join(map(str, sig.shape))} ({sig.source})"
+        f"{served.protocol} {safe_text(served.url, 200)} model {safe_text(served.model, 80)} "
+        f"versions {versions} {safe_text(served.state, 120)}; input "
+        f"{safe_text(sig.input_name, 80) or '?'} {safe_text(sig.dtype, 40)} "
+        f"{'x'.join(map(str, sig.shape))} ({sig.source})"
+        + (
+            f"; scores from output {safe_text(sig.output_name, 80)!r} of {len(served.outputs)}"
+            if len(served.outputs) > 1
+            else ""
+        )
     )
     for r in results:
         if r.ok:
             mark = {True: "ok  ", False: "MISS", None: "    "}[r.hit]
-            exp = f" (expected {r.expected})" if r.hit is False else ""
+            exp = f" (expected {safe_text(r.expected, 30)})" if r.hit is False else ""
             print(
                 f"{mark} {safe_text(r.image, 60):<40} {safe_text(r.predicted, 30):<12} "
                 f"{r.confidence:6.3f} {r.latency_ms:7.1f} ms{exp}"
             )
         else:
             mark = "skip" if not r.failed else "ERR "
-            print(f"{mark} {safe_text(r.image, 60):<40} {r.error_kind}: {safe_text(r.error, 120)}")
+            print(
+                f"{mark} {safe_text(r.image, 60):<40} {safe_text(r.error_kind, 30)}: "
+                f"{safe_text(r.error, 120)}"
+            )
     s = summary
     acc = "-" if s.accuracy is None else f"{s.accuracy:.3f} of {s.labelled}"
     lat = (
@@ -182,7 +193,15 @@ def _print(served: ServedModel, results: list[Result], summary: Summary) -> None
     )
     if s.skipped:
         print(s.skipped_line)
+    if s.scores_from:
+        names = ", ".join(safe_text(n, 80) for n in s.scores_from)
+        print(f"scores read from output {names} (the answers hold several)")
     if s.errors:
-        print("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())))
+        print(
+            "errors: " + ", ".join(f"{safe_text(k, 30)} {v}" for k, v in sorted(s.errors.items()))
+        )
     if s.confused:
-        print("most confused: " + ", ".join(f"{a}->{b} {n}" for a, b, n in s.confused))
+        print(
+            "most confused: "
+            + ", ".join(f"{safe_text(a, 30)}->{safe_text(b, 30)} {n}" for a, b, n in s.confused)
+        )

@@ -3,19 +3,26 @@
 One module per concern:
 
 - :mod:`.protocols` which protocol a server speaks (TF Serving REST, KServe V1,
-  Open Inference V2), the model's state and input signature: :class:`ServedModel`
-- :mod:`.images` test images read and resized as the signature wants, class names,
-  the true class from the folder an image sits in
-- :mod:`.wire` request bodies encoded and answers decoded
+  Open Inference V2), the model's state: :class:`ServedModel`
+- :mod:`.signatures` the input signature read from a server's metadata, checked
+  and bounded, and the output class scores are read from
+- :mod:`.images` test images (regular files only, bounded reads) read and resized
+  as the signature wants, class names, the true class from the folder an image sits in
+- :mod:`.wire` request bodies encoded
+- :mod:`.answers` answers read back: bounded bodies, JSON, class scores or the reason
 - :mod:`.runner` a run: concurrent requests over one keep-alive session
 - :mod:`.results` one :class:`Result` per file, the :class:`Summary`, sort orders
 - :mod:`.export` JSON and CSV
 
-The main names are re-exported here.
+Whatever a server answers, and whatever sits in the folder, ends in a result or
+in one sentence (:class:`PredictError`, :class:`AnswerProblem`,
+:class:`ImageProblem`), and a server's words are kept only as safe text
+(:func:`mltui.core.textsafe.safe_text`). The main names are re-exported here.
 """
 
 from __future__ import annotations
 
+from .answers import AnswerProblem, decode, read_scores
 from .export import to_json, write_csv
 from .images import (
     IMAGE_SUFFIXES,
@@ -28,7 +35,7 @@ from .images import (
 from .protocols import DEFAULT_SHAPE, PredictError, ServedModel, Signature, detect, model_name_of
 from .results import SKIPPED, SORTS, Result, Sort, Summary, sort_order, sort_results, summarize
 from .runner import RunOptions, run
-from .wire import AnswerProblem, decode, encode, pixels_json
+from .wire import encode, pixels_json
 
 __all__ = [
     "DEFAULT_SHAPE",
@@ -53,6 +60,7 @@ __all__ = [
     "load_image",
     "model_name_of",
     "pixels_json",
+    "read_scores",
     "run",
     "sort_order",
     "sort_results",

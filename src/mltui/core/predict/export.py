@@ -1,5 +1,7 @@
 """A run written out for scripts: JSON (the served model, the summary, every
-result) and CSV (one row per file)."""
+result) and CSV (one row per file). What a server said is already safe text
+(read so in :mod:`.protocols` and :mod:`.answers`); the CSV's cells go through
+:func:`~mltui.core.textsafe.safe_text` once more, file names included."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..textsafe import safe_text
 from .protocols import ServedModel
 from .results import Result, Summary
 
@@ -21,6 +24,7 @@ def to_json(served: ServedModel, results: Sequence[Result], summary: Summary) ->
             "versions": list(served.versions),
             "state": served.state,
             "signature": asdict(served.signature),
+            "outputs": list(served.outputs),
         },
         "summary": asdict(summary),
         "results": [asdict(r) for r in results],
@@ -47,13 +51,13 @@ def write_csv(path: Path, results: Sequence[Result]) -> None:
         for r in results:
             out.writerow(
                 [
-                    r.image,
-                    r.expected or "",
-                    r.predicted or "",
+                    safe_text(r.image),
+                    safe_text(r.expected),
+                    safe_text(r.predicted),
                     "" if r.confidence is None else f"{r.confidence:.6f}",
                     "" if r.hit is None else int(r.hit),
                     "" if r.latency_ms is None else f"{r.latency_ms:.2f}",
-                    r.error_kind,
-                    r.error,
+                    safe_text(r.error_kind),
+                    safe_text(r.error),
                 ]
             )

@@ -10,25 +10,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-DEFAULT_SHAPE = (224, 224, 3)  # the article's model: float 0..1
+from ..textsafe import safe_text
+from .answers import MAX_STATUS_BYTES, AnswerProblem, parse_json, read_body
+from .signatures import (
+    DEFAULT_SHAPE,
+    MAX_NAMES,
+    PredictError,
+    Signature,
+    check_shape,
+    said,
+    tf_signature,
+    v2_signature,
+)
 
-
-class PredictError(Exception):
-    """A run cannot start (no server, no model, a signature mltui cannot feed)."""
-
-
-@dataclass(frozen=True)
-class Signature:
-    input_name: str = ""
-    dtype: str = "DT_FLOAT"  # DT_FLOAT | DT_UINT8 | DT_STRING (b64) | FP32 | UINT8 | BYTES
-    shape: tuple[int, int, int] = DEFAULT_SHAPE  # H, W, C
-    output_name: str = ""
-    source: str = "default"  # metadata | default | option
-
-    @property
-    def takes_bytes(self) -> bool:
-        return self.dtype in ("DT_STRING", "BYTES")
+__all__ = [
+    "DEFAULT_SHAPE",
+    "PredictError",
+    "ServedModel",
+    "Signature",
+    "detect",
+    "model_name_of",
+    "net_reason",
+]
 
 
 @dataclass(frozen=True)
@@ -42,12 +47,14 @@ class ServedModel:
     versions: tuple[str, ...] = ()
     state: str = ""
     signature: Signature = field(default_factory=Signature)
+    outputs: tuple[str, ...] = ()  # the signature's outputs, when the metadata names them
 
     @property
     def predict_url(self) -> str:
+        name = quote(self.model, safe="")
         if self.protocol == "v2":
-            return f"{self.url}/v2/models/{self.model}/infer"
-        return f"{self.url}/v1/models/{self.model}:predict"
+            return f"{self.url}/v2/models/{name}/infer"
+        return f"{self.url}/v1/models/{name}:predict"
 
 
 def model_name_of(engine: Any, container_id: str, default: str = "my_model") -> str:
@@ -78,16 +85,23 @@ def net_reason(exc: BaseException) -> str:
 
 
 def _get_json(session: Any, url: str, timeout: float) -> tuple[int, Any]:
+    """(status, JSON body or None) of a GET; PredictError when no (whole) answer came."""
+    import time
+
     import requests
 
     try:
-        answer = session.get(url, timeout=timeout)
+        with session.get(url, timeout=timeout, stream=True) as answer:
+            body = read_body(answer, MAX_STATUS_BYTES, time.monotonic() + timeout)
+            code = int(answer.status_code)
     except requests.RequestException as exc:
-        raise PredictError(f"{url}: {net_reason(exc)}") from None
+        raise PredictError(f"{safe_text(url, 200)}: {net_reason(exc)}") from None
+    except AnswerProblem as exc:
+        raise PredictError(f"{safe_text(url, 200)}: {exc.message}") from None
     try:
-        return answer.status_code, answer.json()
-    except ValueError:
-        return answer.status_code, None
+        return code, parse_json(body)
+    except AnswerProblem:
+        return code, None
 
 
 def detect(
@@ -99,25 +113,32 @@ def detect(
     session: Any = None,
     timeout: float = 5.0,
 ) -> ServedModel:
-    """Which protocol the server speaks, the model's state and signature."""
+    """Which protocol the server speaks, the model's state and signature.
+
+    Whatever the server answers, this returns a :class:`ServedModel` whose every
+    text is safe to show, or raises :class:`PredictError` with one sentence."""
     import requests
 
     session = session or requests.Session()
     url = url.rstrip("/")
+    name = quote(model, safe="")
+    what = f"model {safe_text(model, 80)!r} at {safe_text(url, 200)}"
+    if shape is not None:
+        check_shape(shape, "--shape")
     if protocol in ("auto", "tfserving", "kserve-v1"):
-        code, body = _get_json(session, f"{url}/v1/models/{model}", timeout)
+        code, body = _get_json(session, f"{url}/v1/models/{name}", timeout)
         if code == 200 and isinstance(body, dict) and "model_version_status" in body:
-            statuses = [s for s in body["model_version_status"] if isinstance(s, dict)]
-            versions = tuple(str(s.get("version", "")) for s in statuses)
-            state = ",".join(str(s.get("state", "")) for s in statuses)
-            signature = _tf_signature(session, url, model, timeout)
-            if shape is not None:
-                signature = Signature(
-                    signature.input_name, signature.dtype, shape, signature.output_name, "option"
-                )
-            return ServedModel(url, model, "tfserving", versions, state, signature)
+            statuses = body["model_version_status"]
+            if not isinstance(statuses, list):
+                raise PredictError(f"{what}: the model status is not a list of versions")
+            statuses = [s for s in statuses[:MAX_NAMES] if isinstance(s, dict)]
+            versions = tuple(said(s.get("version"), 40) for s in statuses)
+            state = said(",".join(said(s.get("state"), 40) for s in statuses))
+            _code, meta = _get_json(session, f"{url}/v1/models/{name}/metadata", timeout)
+            signature, outputs = tf_signature(meta, shape)
+            return ServedModel(url, model, "tfserving", versions, state, signature, outputs)
         if code == 200 and isinstance(body, dict) and "ready" in body:
-            state = "ready" if body.get("ready") else "not ready"
+            state = "ready" if body.get("ready") is True else "not ready"
             return ServedModel(
                 url,
                 model,
@@ -127,55 +148,17 @@ def detect(
                 Signature(shape=shape or DEFAULT_SHAPE, source="option" if shape else "default"),
             )
         if protocol != "auto":
-            raise PredictError(_status_problem(code, body, f"model {model!r} at {url}"))
-    code, body = _get_json(session, f"{url}/v2/models/{model}", timeout)
+            raise PredictError(_status_problem(code, body, what))
+    code, body = _get_json(session, f"{url}/v2/models/{name}", timeout)
     if code == 200 and isinstance(body, dict):
-        return ServedModel(
-            url,
-            model,
-            "v2",
-            tuple(str(v) for v in body.get("versions") or []),
-            "ready",
-            _v2_signature(body, shape),
-        )
-    raise PredictError(_status_problem(code, body, f"model {model!r} at {url}"))
+        raw = body.get("versions")
+        versions = tuple(said(v, 40) for v in raw[:MAX_NAMES]) if isinstance(raw, list) else ()
+        signature, outputs = v2_signature(body, shape)
+        return ServedModel(url, model, "v2", versions, "ready", signature, outputs)
+    raise PredictError(_status_problem(code, body, what))
 
 
 def _status_problem(code: int, body: Any, what: str) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return f"{what}: {code} {body['error'][:200]}"
+        return f"{what}: {code} {safe_text(body['error'], 200)}"
     return f"{what}: the server answered {code} and no known model status"
-
-
-def _tf_signature(session: Any, url: str, model: str, timeout: float) -> Signature:
-    _code, body = _get_json(session, f"{url}/v1/models/{model}/metadata", timeout)
-    try:
-        defs = body["metadata"]["signature_def"]["signature_def"]
-        sig = defs.get("serving_default") or next(iter(defs.values()))
-        (name, spec), *_ = sig["inputs"].items()
-        dims = [int(d["size"]) for d in spec["tensor_shape"]["dim"]]
-        out_name = next(iter(sig.get("outputs") or {}), "")
-    except (KeyError, TypeError, ValueError, StopIteration, AttributeError):
-        return Signature()  # no metadata endpoint (or a shape we cannot read): the default
-    dtype = str(spec.get("dtype", "DT_FLOAT"))
-    if dtype == "DT_STRING":
-        return Signature(name, dtype, DEFAULT_SHAPE, out_name, "metadata")
-    if len(dims) == 4 and dims[1] > 0 and dims[2] > 0 and dims[3] in (1, 3):
-        return Signature(name, dtype, (dims[1], dims[2], dims[3]), out_name, "metadata")
-    raise PredictError(
-        f"the model's input {name!r} is {dtype} {dims}: mltui feeds images as "
-        "[-1, H, W, 1 or 3] or as encoded bytes (DT_STRING)"
-    )
-
-
-def _v2_signature(body: dict[str, Any], shape: tuple[int, int, int] | None) -> Signature:
-    try:
-        spec = body["inputs"][0]
-        dims = [int(d) for d in spec["shape"]]
-        name, dtype = str(spec["name"]), str(spec["datatype"])
-        out = str((body.get("outputs") or [{}])[0].get("name", ""))
-    except (KeyError, IndexError, TypeError, ValueError):
-        return Signature(shape=shape or DEFAULT_SHAPE, dtype="FP32")
-    if shape is None and len(dims) == 4 and dims[1] > 0 and dims[2] > 0:
-        shape = (dims[1], dims[2], dims[3])
-    return Signature(name, dtype, shape or DEFAULT_SHAPE, out, "metadata")

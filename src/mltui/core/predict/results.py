@@ -23,6 +23,7 @@ class Result:
     latency_ms: float | None = None
     error_kind: str = ""  # "" when fine
     error: str = ""
+    output: str = ""  # the output the scores came from, when the answer held several
 
     @property
     def ok(self) -> bool:
@@ -55,6 +56,8 @@ class Summary:
     accuracy: float | None
     labelled: int
     confused: list[tuple[str, str, int]]
+    # the outputs scores were read from, when the answers held several
+    scores_from: list[str] = field(default_factory=list)
 
     @property
     def skipped_line(self) -> str:
@@ -82,6 +85,7 @@ def summarize(results: Sequence[Result], seconds: float) -> Summary:
         accuracy=sum(hits) / len(hits) if hits else None,
         labelled=len(hits),
         confused=[(str(a), str(b), n) for (a, b), n in confused.most_common(5)],
+        scores_from=sorted({r.output for r in results if r.ok and r.output}),
     )
 
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .answers import MAX_ANSWER_BYTES, AnswerProblem, read_body, read_scores
 from .images import ImageProblem, expected_class, list_images, load_image
 from .protocols import ServedModel, net_reason
 from .results import SKIPPED, Result
-from .wire import AnswerProblem, decode, encode
+from .wire import encode
 
 
 @dataclass
@@ -106,20 +107,17 @@ def _send(
     body = encode(served, arrays, opts.scale)
     start = time.perf_counter()
     try:
-        answer = session.post(
+        with session.post(
             served.predict_url,
             data=body,
             timeout=opts.timeout,
             headers={"Content-Type": "application/json"},
-        )
+            stream=True,  # read bounded: a size cap, and the timeout for the whole body
+        ) as answer:
+            content = read_body(answer, MAX_ANSWER_BYTES, time.monotonic() + opts.timeout)
+            status, ctype = int(answer.status_code), str(answer.headers.get("Content-Type", ""))
         latency = (time.perf_counter() - start) * 1000
-        scores = decode(
-            served,
-            answer.status_code,
-            answer.headers.get("Content-Type", ""),
-            answer.content,
-            len(arrays),
-        )
+        scores, output = read_scores(served, status, ctype, content, len(arrays))
     except requests.Timeout:
         _fail(live, "timeout", f"no answer in {opts.timeout:.0f}s")
         return
@@ -136,6 +134,7 @@ def _send(
         res.confidence = row[ranked[0]]
         res.top = [(n, row[i]) for n, i in zip(names, ranked, strict=False)]
         res.latency_ms = latency
+        res.output = output
 
 
 def _name(index: int, classes: list[str] | None) -> str:

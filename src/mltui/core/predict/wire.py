@@ -1,25 +1,19 @@
-"""Request bodies and answers on the wire: images encoded for each protocol
-(orjson straight from numpy arrays, or a table of the 256 byte values' JSON
-text), and class scores read back from an answer, or the reason there are none."""
+"""Request bodies on the wire: images encoded for each protocol (orjson straight
+from numpy arrays, or a table of the 256 byte values' JSON text). Answers are
+read back in :mod:`.answers` (``decode`` and ``AnswerProblem`` are re-exported
+here for the names' old home)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
+from .answers import AnswerProblem, decode
 from .protocols import ServedModel
 
-
-class AnswerProblem(Exception):
-    """An answer with no usable scores; ``kind`` is the short name a result shows."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+__all__ = ["AnswerProblem", "decode", "encode", "pixels_json"]
 
 
 def encode(served: ServedModel, batch: Sequence[Any], scale: float = 1.0) -> bytes:
@@ -136,71 +130,3 @@ def pixels_json(pixels: Any, scale: float = 1.0, as_int: bool = False) -> bytes:
         out = _wrap(out)
     text: bytes = out[:-1].tobytes()
     return text
-
-
-def decode(
-    served: ServedModel, status: int, content_type: str, body: bytes, count: int
-) -> list[list[float]]:
-    """Class scores per image of a predict answer, or AnswerProblem."""
-    import orjson
-
-    text_kind = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
-    data: Any = None
-    if not text_kind:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            try:  # TF Serving writes NaN and Infinity, which strict JSON has not
-                data = json.loads(body)
-            except ValueError:
-                data = None
-    if status != 200:
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            raise AnswerProblem(f"server {status}", data["error"][:300])
-        if isinstance(data, dict) and isinstance(data.get("detail"), list):
-            raise AnswerProblem(f"server {status}", json.dumps(data["detail"])[:300])
-        what = "an HTML error page" if text_kind else "no error message"
-        raise AnswerProblem(f"server {status}", f"HTTP {status} with {what}")
-    if data is None:
-        what = "an HTML page" if text_kind else "invalid JSON"
-        raise AnswerProblem("bad answer", f"the answer is {what}, not JSON predictions")
-    rows = _rows(served, data)
-    if rows is None or len(rows) != count:
-        got = "no predictions" if rows is None else f"{len(rows)} predictions"
-        raise AnswerProblem("wrong shape", f"{got} for {count} images")
-    out = []
-    for row in rows:
-        if isinstance(row, (int, float)):
-            row = [row]
-        if (
-            not isinstance(row, list)
-            or not row
-            or not all(isinstance(v, (int, float)) for v in row)
-        ):
-            raise AnswerProblem("wrong shape", "a prediction is not a list of class scores")
-        if not all(math.isfinite(v) for v in row):
-            raise AnswerProblem("NaN in answer", "the scores hold NaN or infinity")
-        out.append([float(v) for v in row])
-    return out
-
-
-def _rows(served: ServedModel, data: Any) -> list[Any] | None:
-    if not isinstance(data, dict):
-        return None
-    if served.protocol == "v2":
-        outputs = data.get("outputs")
-        if not isinstance(outputs, list) or not outputs or not isinstance(outputs[0], dict):
-            return None
-        out = outputs[0]
-        values, shape = out.get("data"), out.get("shape")
-        if not isinstance(values, list) or not isinstance(shape, list) or not shape:
-            return None
-        n = shape[0] if isinstance(shape[0], int) else 0
-        if n <= 0 or len(values) % n:
-            return None
-        width = len(values) // n
-        return [values[i * width : (i + 1) * width] for i in range(n)]
-    rows = data.get("predictions", data.get("outputs"))
-    if isinstance(rows, dict):  # several named outputs: the first
-        rows = next(iter(rows.values()), None)
-    return rows if isinstance(rows, list) else None
