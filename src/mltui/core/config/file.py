@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import Checker, check_keys, check_predict
-from .locate import locate
+from .locate import locate, longest_key
 from .model import Config, EngineConfig, LogsConfig, Problem
 
 if sys.version_info >= (3, 11):
@@ -25,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
 
 ENV_PATH = "MLTUI_CONFIG"
 MAX_BYTES = 1 << 20  # a configuration is a few lines; a huge file is a mistake
+MAX_KEY_PARTS = 64  # mltui's deepest key has 3 ("predict.endpoints.model")
 
 EXAMPLE = """\
 # mltui's configuration (TOML). Every key is optional; `mltui config --show`
@@ -74,6 +75,10 @@ def config_path(env: dict[str, str] | None = None) -> Path:
 
 def _read_toml(text: str, path: str) -> tuple[dict[str, Any] | None, Problem | None]:
     """The TOML document in ``text``, or the one problem that stops reading it."""
+    line, parts = longest_key(text)
+    if parts > MAX_KEY_PARTS:
+        message = f"has a key of {parts:,} dotted parts, more than the {MAX_KEY_PARTS} mltui reads"
+        return None, Problem("", f"{message}; all defaults used", line, path)
     try:
         return tomllib.loads(text), None
     except tomllib.TOMLDecodeError as exc:
