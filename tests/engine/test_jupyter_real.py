@@ -156,7 +156,8 @@ def test_no_exec_possible_wrong_token_and_no_answer(notebook_image, container_fa
         "the refusing server",
         lambda: (n := settled(refusing)) and n["status"] == "forbidden: wrong token" and n,
     )
-    assert r["url"].endswith("/lab?token=wron••••••••")
+    assert r["url"].endswith("/lab?token=••••••••")  # 10 characters: none shown
+    assert "wrongtoken" not in json.dumps(r) and "token is weak" in r["note"]
     s = settled(silent)
     assert s["status"] == "not reachable from the host"
     assert "t0k3n" not in json.dumps(s)

@@ -128,9 +128,12 @@ def test_what_looks_like_a_notebook():
 
 
 def test_masks_and_verdicts():
-    assert (
-        mask_token("http://h:1/?token=abcdef123", "abcdef123") == "http://h:1/?token=abcd••••••••"
+    # a long token shows its first 4 characters; a short one nothing (issue 16: a
+    # 9-character token showed 4, nearly half of it)
+    assert mask_token(f"http://h:1/?token={TOKEN6}", TOKEN6) == (
+        f"http://h:1/?token={TOKEN6[:4]}••••••••"
     )
+    assert mask_token("http://h:1/?token=abcdef123", "abcdef123") == "http://h:1/?token=••••••••"
     assert mask_token("x", "") == "x"
     assert verdict(200) == "reachable"
     assert verdict(403) == "forbidden: wrong token"

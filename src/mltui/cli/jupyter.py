@@ -25,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.jupyter import find_notebooks
+    from ..core.textsafe import safe_text
 
     engine, _inventory, snapshot = engine_snapshot(args.host, "mltui jupyter")
     try:
@@ -42,11 +43,11 @@ def run(args: argparse.Namespace) -> int:
         where = f"in {args.service}" if args.service else "on this engine"
         print(f"no notebook server found {where}", file=sys.stderr)
         return 1
-    for n in notebooks:
+    for n in notebooks:  # every field through the text-safety table: it came from containers
         url = n.url if args.show_token else n.masked_url
-        print(f"{n.service}  {n.replica}  {n.status}")
+        print(f"{safe_text(n.service)}  {safe_text(n.replica)}  {safe_text(n.status)}")
         if url:
-            print(f"  {url}")
+            print(f"  {safe_text(url)}")
         if n.note:
-            print(f"  {n.note}")
+            print(f"  {safe_text(n.note)}")
     return 0

@@ -5,170 +5,61 @@ Sources, best first: ``jupyter server list --json`` run in the container (then
 ``jupyter notebook list --json``, then ``python3 -m jupyter_server list --json``),
 which knows a token set by configuration; then the URL lines the server logged
 (jupyter_server 1.x/2.x, Notebook 6, the ``[C ...]`` "copy and paste one of
-these URLs" block). The URL names the container's view (``http://<id>:8888/``);
-:func:`host_url` rewrites it to the address and port published on the host.
+these URLs" block), read by :mod:`.jupyter_urls`. The URL names the container's
+view (``http://<id>:8888/``); :meth:`.ServerUrl.with_host` rewrites it to the
+address and port published on the host.
 
 Tokens are secrets: :func:`mask_token` hides them wherever mltui shows a URL
-until the user asks, and no message built here ever holds one.
+until the user asks, no message built here ever holds one, and a short token is
+said to be weak.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 from .engine import Engine, EngineError, EngineUnavailable
 from .inventory.model import Service, Snapshot
+from .jupyter_urls import (
+    MASK,
+    WEAK_TOKEN,
+    ServerUrl,
+    mask_token,
+    masked,
+    parse_list_json,
+    parse_log_urls,
+    token_is_weak,
+)
 from .roles import JUPYTER_PORT, container_is_notebook
 from .textsafe import safe_text
+
+__all__ = [
+    "MASK",
+    "WEAK_TOKEN",
+    "Notebook",
+    "NotebookScan",
+    "ServerUrl",
+    "find_notebooks",
+    "http_probe",
+    "is_notebook",
+    "mask_token",
+    "masked",
+    "parse_list_json",
+    "parse_log_urls",
+    "published",
+    "swarm_published",
+    "token_is_weak",
+    "verdict",
+]
 
 LIST_COMMANDS = (
     ["jupyter", "server", "list", "--json"],
     ["jupyter", "notebook", "list", "--json"],
     ["python3", "-m", "jupyter_server", "list", "--json"],
 )
-
-# a URL as Jupyter prints it; stops at whitespace and at what cannot be in one
-_URL = re.compile(r"https?://[^\s\"'<>`]+")
-_PLACEHOLDER = "..."  # what Jupyter prints for a token set by configuration
-
-
-@dataclass(frozen=True)
-class ServerUrl:
-    """One server's URL as the container sees it."""
-
-    url: str  # as printed or listed: http://5d3e38c00027:8888/lab?token=...
-    # token: in URL form (as it stands after "token=" in the URL), so it can be put
-    # in a URL as is and found there for masking
-    port: int
-    base_url: str  # "/" or "/user/x/"
-    path: str  # what follows base_url: "lab", "tree", ""
-    token: str  # "" when there is none (or only the placeholder)
-    source: str  # "exec" | "logs"
-    configured_token: bool = False  # the logs say token=... : set by configuration
-
-    def with_host(self, host: str, port: int) -> str:
-        """The same URL on ``host:port`` (the host's view)."""
-        query = f"token={self.token}" if self.token else ""
-        return urlunsplit(("http", f"{host}:{port}", self.base_url + self.path, query, ""))
-
-
-def parse_log_urls(lines: Iterable[str]) -> list[ServerUrl]:
-    """The servers a notebook container's log announces, the latest per port.
-
-    Every URL returned is one that appears in the text (property-tested). A
-    token printed as ``...`` (set by configuration) gives a URL without token
-    and ``configured_token``."""
-    found: dict[int, ServerUrl] = {}
-    for line in lines:
-        if "://" not in line:
-            continue
-        for match in _URL.finditer(line):
-            url = match.group()
-            if not url.endswith("token=" + _PLACEHOLDER):
-                url = url.rstrip(".,;)]}")  # sentence punctuation after a URL
-            parsed = _split(url)
-            if parsed is None:
-                continue
-            port, base, path, query = parsed
-            token = _query_token(query)
-            if token is None:
-                continue  # a docs link, a file:// URL, a kernel message: not the server URL
-            configured = token == _PLACEHOLDER
-            candidate = ServerUrl(
-                url=url,
-                port=port,
-                base_url=base,
-                path=path,
-                token="" if configured else token,
-                source="logs",
-                configured_token=configured,
-            )
-            found[port] = candidate  # the latest announcement wins (a restart's)
-    return sorted(found.values(), key=lambda s: s.port)
-
-
-def _query_token(query: str) -> str | None:
-    """The token exactly as the URL carries it (URL form, not decoded: what the
-    user's URL holds, and what masking must find in it)."""
-    for part in query.split("&"):
-        if part.startswith("token="):
-            return part[6:]
-    return None
-
-
-def _split(url: str) -> tuple[int, str, str, str] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return None
-    path = parts.path or "/"
-    base, rest = _base_and_path(path)
-    return port, base, rest, parts.query
-
-
-_APP_PATHS = ("lab", "tree", "notebooks", "edit", "terminals", "doc", "retro", "voila")
-
-
-def _base_and_path(path: str) -> tuple[str, str]:
-    """``/user/a/lab/tree/x.ipynb`` -> (``/user/a/``, ``lab/tree/x.ipynb``)."""
-    segments = path.split("/")
-    for i, seg in enumerate(segments):
-        if seg in _APP_PATHS:
-            return "/".join(segments[:i]) + "/", "/".join(segments[i:])
-    base = path if path.endswith("/") else path + "/"
-    return base, ""
-
-
-def parse_list_json(output: bytes | str) -> list[ServerUrl]:
-    """``jupyter server list --json``: one JSON object a line (older versions: a list)."""
-    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
-    servers: list[ServerUrl] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith(("{", "[")):
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        for entry in data if isinstance(data, list) else [data]:
-            if not isinstance(entry, Mapping):
-                continue
-            port = entry.get("port")
-            if not isinstance(port, int) or not 0 < port < 65536:
-                continue
-            base = _str(entry.get("base_url")) or "/"
-            base = base if base.endswith("/") else base + "/"
-            token = quote(_str(entry.get("token")), safe="-._~")
-            url = _str(entry.get("url"))
-            servers.append(
-                ServerUrl(
-                    url=safe_text(url, 300),
-                    port=port,
-                    base_url=base,
-                    path="",
-                    token=token,
-                    source="exec",
-                )
-            )
-    return servers
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def mask_token(text: str, token: str) -> str:
-    """``text`` with ``token`` cut to its first 4 characters and dots."""
-    if not token:
-        return text
-    return text.replace(token, token[:4] + "•" * 8)
 
 
 @dataclass(frozen=True)
@@ -201,7 +92,7 @@ class Notebook:
             "container": self.container_id[:12],
             "container_port": self.container_port,
             "url": url,
-            "token": self.token if show_token else mask_token(self.token, self.token),
+            "token": self.token if show_token else masked(self.token),
             "status": self.status,
             "source": self.source,
             "note": self.note,
@@ -349,64 +240,28 @@ def _notebooks_of(
         base = replace(base, note=safe_text(exc.message, 200))
     config = inspect.get("Config")
     tty = bool(config.get("Tty")) if isinstance(config, Mapping) else False
-    servers, exec_problem = _exec_list(engine, cid)
+    listed, exec_problem = _exec_list(engine, cid)
+    servers = [s for s in listed if not s.problem]
     log_servers = parse_log_urls(read(cid, tty))
     if not servers:
         servers = log_servers
     elif log_servers:  # the logs know the path the server opens (lab/tree)
         paths = {s.port: s.path for s in log_servers}
         servers = [replace(s, path=s.path or paths.get(s.port, "")) for s in servers]
-    if not servers:
+    out = [
+        replace(
+            base, container_port=s.port, source=s.source, status="not understood", note=s.problem
+        )
+        for s in listed
+        if s.problem
+    ]
+    if not servers and not out:
         note = "no server URL yet: the server is still starting, or it logs no URL"
         if exec_problem:
             note += f"; {exec_problem}"
         return [replace(base, status="starting", note=note)]
-    out = []
     for server in servers:
-        note = ""
-        if server.configured_token and not server.token:
-            note = "the token is set by configuration (JUPYTER_TOKEN) and only exec can read it"
-            if exec_problem:
-                note += f": {exec_problem}"
-        where_host = published(inspect, server.port)
-        if where_host is None and svc.kind == "swarm":
-            host_port = swarm_published(swarm_services.get(svc.service_id, {}), server.port)
-            where_host = ("127.0.0.1", host_port) if host_port else None
-        found = replace(
-            base,
-            container_port=server.port,
-            token=server.token,
-            container_url=server.url,
-            source=server.source,
-            base_url=server.base_url,
-            path=server.path,
-        )
-        if where_host is None:
-            out.append(
-                replace(
-                    found,
-                    status="not published",
-                    note=note
-                    or f"port {server.port} is not published: add ports: "
-                    f'["127.0.0.1:{server.port}:{server.port}"] to the service',
-                )
-            )
-            continue
-        host, port = where_host
-        url = server.with_host(host, port)
-        status_url = urlunsplit(
-            (
-                "http",
-                f"{host}:{port}",
-                server.base_url + "api/status",
-                f"token={server.token}" if server.token else "",
-                "",
-            )
-        )
-        state = verdict(probe(status_url))
-        if state == "forbidden: wrong token" and not server.token:
-            state = "forbidden: token unknown"
-        out.append(replace(found, url=url, status=state, note=note))
+        out.append(_notebook(base, server, inspect, svc, swarm_services, probe, exec_problem))
     if len(out) > 1:
         out = [
             replace(
@@ -415,6 +270,55 @@ def _notebooks_of(
             for n in out
         ]
     return out
+
+
+def _notebook(
+    base: Notebook,
+    server: ServerUrl,
+    inspect: Mapping[str, Any],
+    svc: Service,
+    swarm_services: Mapping[str, Mapping[str, Any]],
+    probe: Probe,
+    exec_problem: str,
+) -> Notebook:
+    """One server of a container: where the host reaches it, and whether it answers."""
+    notes = []
+    if server.configured_token and not server.token:
+        notes.append(
+            "the token is set by configuration (JUPYTER_TOKEN) and only exec can read it"
+            + (f": {exec_problem}" if exec_problem else "")
+        )
+    if token_is_weak(server.token):
+        notes.append(
+            f"the token is weak: {len(unquote_plus(server.token))} characters "
+            f"(under {WEAK_TOKEN}; Jupyter's own are 48), easy to guess"
+        )
+    where_host = published(inspect, server.port)
+    if where_host is None and svc.kind == "swarm":
+        host_port = swarm_published(swarm_services.get(svc.service_id, {}), server.port)
+        where_host = ("127.0.0.1", host_port) if host_port else None
+    found = replace(
+        base,
+        container_port=server.port,
+        token=server.token,
+        container_url=safe_text(server.url, 300),
+        source=server.source,
+        base_url=server.base_url,
+        path=server.path,
+    )
+    if where_host is None:
+        if not (server.configured_token and not server.token):
+            notes.insert(
+                0,
+                f"port {server.port} is not published: add ports: "
+                f'["127.0.0.1:{server.port}:{server.port}"] to the service',
+            )
+        return replace(found, status="not published", note="; ".join(notes))
+    host, port = where_host
+    state = verdict(probe(server.with_host(host, port, "api/status")))
+    if state == "forbidden: wrong token" and not server.token:
+        state = "forbidden: token unknown"
+    return replace(found, url=server.with_host(host, port), status=state, note="; ".join(notes))
 
 
 def _exec_list(engine: Engine, cid: str) -> tuple[list[ServerUrl], str]:

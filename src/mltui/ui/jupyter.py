@@ -130,8 +130,8 @@ class NotebookScreen(SubScreen):
             table.add_row(
                 safe_text(nb.service, 40),
                 safe_text(nb.replica, 40),
-                Text(nb.status, style=style),
-                Text(self._url_text(nb) or "—", style="bold" if nb.url else "dim"),
+                Text(safe_text(nb.status, 40), style=style),
+                Text(safe_text(self._url_text(nb), 300) or "—", style="bold" if nb.url else "dim"),
                 key=str(i),
             )
         if self.notebooks:
@@ -177,7 +177,8 @@ class NotebookScreen(SubScreen):
             return
         text = Text()
         text.append(f"{safe_text(nb.service, 60)}  {safe_text(nb.replica, 60)}  ", style="bold")
-        text.append(f"container port {nb.container_port}", style="dim")
+        port = str(nb.container_port) if nb.container_port else "unknown"
+        text.append(f"container port {port}", style="dim")
         if nb.source:
             text.append(
                 f"  · from {'jupyter … list --json' if nb.source == 'exec' else 'its log'}",
@@ -205,7 +206,7 @@ class NotebookScreen(SubScreen):
             self.notify("no URL to copy", severity="warning")
             return
         self.app.copy_to_clipboard(nb.url)  # OSC 52 through the terminal
-        self.notify(f"copied {nb.masked_url}")
+        self.notify(f"copied {safe_text(nb.masked_url, 300)}", markup=False)
 
     def action_open(self) -> None:
         nb = self._selected()
@@ -220,8 +221,12 @@ class NotebookScreen(SubScreen):
             opened = webbrowser.open(url)
         except Exception:
             opened = False
-        message = f"opened {shown}" if opened else "no browser to open here: c copies the URL"
-        self.app.call_from_thread(self.notify, message)
+        message = (
+            f"opened {safe_text(shown, 300)}"
+            if opened
+            else "no browser to open here: c copies the URL"
+        )
+        self.app.call_from_thread(self.notify, message, markup=False)
 
     def action_rescan(self) -> None:
         if self.engine_factory is None:
