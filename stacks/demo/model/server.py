@@ -212,7 +212,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         started = time.perf_counter()
-        method, path = self.command, urllib.parse.urlsplit(self.path).path
+        # the request target as sent (http.server folds a leading // into /), less its query
+        target = self.requestline.split(" ")[1] if self.requestline.count(" ") >= 2 else self.path
+        method, path = self.command, target.split("?", 1)[0]
         try:
             if not REST_PATH.fullmatch(path):
                 self._read_body()
@@ -355,6 +357,7 @@ class Handler(BaseHTTPRequestHandler):
     def _predict(self, name: str, version: str | None, label: str | None, raw: bytes) -> dict:
         """FillPredictRequestFromJson, then the model."""
         request = self._parse(raw)
+        exact = b"true" in raw or b"false" in raw  # a bool, which numpy would take for 0 or 1
         signature = request.get("signature_name", "")
         if not isinstance(signature, str):
             raise ServingError(
@@ -384,9 +387,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise ServingError(
                     400, f"JSON Value: {debug_json(request)} No values in 'instances' array"
                 )
-            tensor = rows_tensor(request, INPUT)
+            tensor = rows_tensor(request, INPUT, exact)
         elif has_cols:
-            tensor = columns_tensor(request, INPUT)
+            tensor = columns_tensor(request, INPUT, exact)
         else:
             raise ServingError(400, "Missing 'inputs' or 'instances' key")
         tensor = model_input(tensor)

@@ -150,18 +150,28 @@ def fill(value: object, level: int, shape: list[int], out: list[float]) -> None:
         fill(item, level + 1, shape, out)
 
 
-def as_tensor(value: object) -> tuple[list[int], list[float]]:
+def as_tensor(value: object, exact: bool) -> tuple[list[int], np.ndarray]:
+    """The shape and the flat float64 numbers of ``value``. numpy reads a dense
+    list of numbers in C; what it refuses or might bend (a ragged list, a string, a
+    bool it would read as 0 or 1: ``exact``) is walked the way TF Serving walks it."""
+    if not exact:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError):
+            array = None
+        if array is not None and array.dtype.kind in "if" and array.size:
+            return list(array.shape), array.astype(np.float64).reshape(-1)
     shape, numbers = dense_shape(value), []
     fill(value, 0, shape, numbers)
-    return shape, numbers
+    return shape, np.asarray(numbers, dtype=np.float64)
 
 
-def rows_tensor(request: dict, input_name: str) -> np.ndarray:
-    """FillTensorMapFromInstancesList, for the one input ``input_1``."""
+def rows_tensor(request: dict, input_name: str, exact: bool) -> np.ndarray:
+    """FillTensorMapFromInstancesList, for a signature of one input."""
     rows = request["instances"]
     objects = isinstance(rows[0], dict) and not is_b64(rows[0])
     first: tuple[int, list[int]] | None = None
-    numbers: list[float] = []
+    arrays: list[np.ndarray] = []
     for i, row in enumerate(rows):
         if objects:
             if not isinstance(row, dict) or is_b64(row):
@@ -185,7 +195,7 @@ def rows_tensor(request: dict, input_name: str) -> np.ndarray:
                 400, f"Expecting value/list but got object at item {i} of input list"
             )
         try:
-            shape, values = as_tensor(row)
+            shape, values = as_tensor(row, exact)
             if first is None:
                 first = (len(values), shape)
             elif first[0] != len(values):
@@ -203,17 +213,17 @@ def rows_tensor(request: dict, input_name: str) -> np.ndarray:
                 f"Failed to process element: {where} of 'instances' list. "
                 f"Error: INVALID_ARGUMENT: {exc.message}",
             ) from None
-        numbers.extend(values)
+        arrays.append(values)
     assert first is not None
-    return np.asarray(numbers, dtype=np.float64).reshape([len(rows), *first[1]])
+    return np.concatenate(arrays).reshape([len(rows), *first[1]])
 
 
-def columns_tensor(request: dict, input_name: str) -> np.ndarray:
-    """FillTensorMapFromInputsMap, for the one input ``input_1``."""
+def columns_tensor(request: dict, input_name: str, exact: bool) -> np.ndarray:
+    """FillTensorMapFromInputsMap, for a signature of one input."""
     value = request["inputs"]
     if isinstance(value, dict) and not is_b64(value):
         if input_name not in value:
             raise ServingError(400, f"Missing named input: {input_name} in 'inputs' object.")
         value = value[input_name]
-    shape, numbers = as_tensor(value)
-    return np.asarray(numbers, dtype=np.float64).reshape(shape)
+    shape, numbers = as_tensor(value, exact)
+    return numbers.reshape(shape)
