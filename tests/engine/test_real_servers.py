@@ -12,10 +12,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image
 from servers import CLASSES, SIDE, serve_kserve, serve_mlserver
 
@@ -188,3 +193,36 @@ def test_a_server_error_fails_each_row_with_the_servers_words(
     assert {(r["error_kind"], r["error"]) for r in rows} == {(kind, error)}
     assert all(r["predicted"] is None for r in rows)
     assert data["summary"]["failed"] == IMAGES and data["summary"]["ok"] == 0
+
+
+# Property: whatever the pixels, the scale and the batching, the class mltui reports
+# is the one numpy computes from the weights (in-process, through mltui's public API).
+@pytest.mark.parametrize("which", ["kserve", "mlserver"])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    images=st.lists(arrays(np.uint8, (SIDE, SIDE)), min_size=1, max_size=4),
+    scale=st.sampled_from([1.0, 255.0]),
+    batch=st.sampled_from([1, 3]),
+)
+def test_any_images_get_the_models_classes(request, model_files, which, images, scale, batch):
+    from mltui.core.predict import RunOptions, detect, run
+
+    server = request.getfixturevalue(which)
+    data = np.load(model_files[0])
+    scores = np.stack(images).reshape(len(images), -1) / (255.0 if scale == 1.0 else 1.0)
+    scores = scores @ data["coef"].T + data["intercept"]
+    for row in scores:
+        low, high = np.sort(row)[-2:]
+        assume(high - low > 1e-3 * max(1.0, abs(high)))  # no tie float32 could flip
+    with tempfile.TemporaryDirectory() as folder:
+        for i, pixels in enumerate(images):
+            Image.fromarray(pixels, mode="L").save(Path(folder) / f"{i}.png")
+        shape = (SIDE, SIDE, 1) if which == "kserve" else None  # V1 has no metadata
+        served = detect(server.url, MODEL, shape=shape)
+        results = run(
+            served, Path(folder), None, RunOptions(concurrency=2, batch=batch, scale=scale)
+        )
+    got = {r.image: (r.error_kind, r.predicted) for r in results}
+    assert got == {f"{i}.png": ("", str(int(np.argmax(row)))) for i, row in enumerate(scores)}
