@@ -8,6 +8,8 @@ import re
 import pytest
 import requests
 from helpers import docker, predict_folder_against, read_png_rgb, wait_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mltui.deploy.images import ensure_image
 from mltui.deploy.stacks import DEMO_DIR, DEMO_MODEL
@@ -100,67 +102,149 @@ def test_column_form_and_versioned_url(model_server):
     assert answer.headers["X-Replica"]
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "code", "pattern"),
-    [
-        (
-            "/v1/models/half:predict",
-            {"instances": [[0.0]]},
-            404,
-            r"^Servable not found for request: Latest\(half\)$",
-        ),
-        (
-            "/v1/models/my_model/versions/9:predict",
-            {"instances": [[0.0]]},
-            404,
-            r"Servable not found for request: Specific\(my_model, 9\)",
-        ),
-        ("/v1/models/my_model:predict", b"{not json", 400, r"^JSON Parse error"),
-        (
-            "/v1/models/my_model:predict",
-            {"instances": [[[0.0, 0.0, 0.0]]]},
-            400,
-            r"^Input to reshape is a tensor with 3 values, but the requested shape requires a multiple of 150528",
-        ),
-        (
-            "/v1/models/my_model:predict",
-            {"signature_name": "serving_default"},
-            400,
-            r"^Missing 'inputs' or 'instances' key$",
-        ),
-        (
-            "/v1/models/my_model:predict",
-            {"instances": [], "inputs": []},
-            400,
-            r"Not both 'instances' and 'inputs'",
-        ),
-        (
-            "/v1/models/my_model:predict",
-            {"signature_name": "nope", "instances": [[0.0]]},
-            400,
-            r'signature name: "nope" not found',
-        ),
-        (
-            "/v1/models/my_model:predict",
-            {"instances": [{"b64": "aGVsbG8="}]},
-            400,
-            r"not of expected type: float",
-        ),
-        ("/v1/models/my_model:predict", [1, 2], 400, r"is not an object"),
-        ("/nothing/here", None, 404, r"^Malformed request: GET /nothing/here$"),
-    ],
-)
-def test_errors_have_tf_serving_shapes(model_server, path, body, code, pattern):
+# TF Serving's documented REST errors, as its source words them (tensorflow/serving,
+# tensorflow_serving/): the handler's routing in model_servers/http_rest_api_handler.cc
+# and http_rest_api_util.cc (kPredictionApiGegex, kModelStatusApiRegex; "Malformed
+# request" is InvalidArgument), status codes in model_servers/http_server.cc
+# (ToHTTPStatusCode: InvalidArgument 400, NotFound 404), model status in
+# model_servers/get_model_status_impl.cc, servables in core/basic_manager.cc and
+# model_servers/server_core.cc, JSON in util/json_tensor.cc (rapidjson's messages).
+TF_SERVING_ERRORS = [
+    # core/basic_manager.cc, as g3doc/api_rest.md shows it
+    ("POST", "/v1/models/half:predict", {"instances": [[0.0]]}, 404,
+     r"^Servable not found for request: Latest\(half\)$"),
+    ("POST", "/v1/models/my_model/versions/9:predict", {"instances": [[0.0]]}, 404,
+     r"^Servable not found for request: Specific\(my_model, 9\)$"),
+    ("GET", "/v1/models/half/metadata", None, 404,
+     r"^Servable not found for request: Latest\(half\)$"),
+    # model_servers/server_core.cc: GetModelVersionForLabel is InvalidArgument
+    ("POST", "/v1/models/my_model/labels/canary:predict", {"instances": [[0.0]]}, 400,
+     r"^Unrecognized servable version label: canary$"),
+    # model_servers/get_model_status_impl.cc
+    ("GET", "/v1/models/half", None, 404, r"^Could not find any versions of model half$"),
+    ("GET", "/v1/models/my_model/versions/9", None, 404,
+     r"^Could not find version 9 of model my_model$"),
+    # model_servers/http_rest_api_handler.cc: what neither regex routes
+    ("GET", "/v1/models/my_model:predict", None, 400,
+     r"^Malformed request: GET /v1/models/my_model:predict$"),
+    ("POST", "/v1/models/my_model/metadata", {}, 400,
+     r"^Malformed request: POST /v1/models/my_model/metadata$"),
+    ("GET", "/v1/models", None, 400, r"^Missing model name in request\.$"),
+    # util/json_tensor.cc: ParseJson, FillSignature, FillPredictRequestFromJson
+    ("POST", "/v1/models/my_model:predict", b"", 400, r"^JSON Parse error: The document is empty$"),
+    ("POST", "/v1/models/my_model:predict", b"{not json", 400,
+     r"^JSON Parse error: Missing a name for object member\. at offset: 1$"),
+    ("POST", "/v1/models/my_model:predict", [1, 2], 400, r"^JSON Value: \[1, 2\] Is not object$"),
+    ("POST", "/v1/models/my_model:predict", {"signature_name": "serving_default"}, 400,
+     r"^Missing 'inputs' or 'instances' key$"),
+    ("POST", "/v1/models/my_model:predict", {"instances": [], "inputs": []}, 400,
+     r"Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist $"),
+    ("POST", "/v1/models/my_model:predict", {"instances": []}, 400,
+     r"(?s)^JSON Value: .* No values in 'instances' array$"),
+    # http_rest_api_handler.cc GetInfoMap
+    ("POST", "/v1/models/my_model:predict", {"signature_name": "nope", "instances": [[0.0]]}, 400,
+     r'^Serving signature name: "nope" not found in signature def$'),
+    # json_tensor.cc TypeError, inside FillTensorMapFromInstancesList's wrapper
+    ("POST", "/v1/models/my_model:predict", {"instances": [{"b64": "aGVsbG8="}]}, 400,
+     r"(?s)^Failed to process element: 0 of 'instances' list\. Error: .*not of expected type: float$"),
+    # the model graph's own check (a Keras Flatten): TensorFlow's words, not TF Serving's
+    ("POST", "/v1/models/my_model:predict", {"instances": [[[0.0, 0.0, 0.0]]]}, 400,
+     r"^Input to reshape is a tensor with 3 values, but the requested shape requires a multiple of 150528"),
+]  # fmt: skip
+
+
+def _ask(url: str, method: str, path: str, body: object) -> requests.Response:
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body)
+    return requests.request(method, f"{url}{path}", data=data, timeout=10)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "code", "pattern"), TF_SERVING_ERRORS)
+def test_errors_have_tf_serving_shapes(model_server, method, path, body, code, pattern):
     url, _ = model_server
-    if body is None:
-        answer = requests.get(f"{url}{path}", timeout=10)
-    else:
-        data = body if isinstance(body, bytes) else json.dumps(body)
-        answer = requests.post(f"{url}{path}", data=data, timeout=10)
+    answer = _ask(url, method, path, body)
     assert answer.status_code == code
+    assert answer.headers["Content-Type"] == "application/json"
     error = answer.json()
     assert set(error) == {"error"}
     assert re.search(pattern, error["error"]), error["error"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_path_outside_v1_gets_libevents_404_page(model_server, method):
+    """model_servers/http_server.cc routes only (?i)/v1/.* to the REST handler
+    (kHTTPRestApiHandlerPathRegex); anything else is libevent's evhttp_send_error page."""
+    url, _ = model_server
+    answer = _ask(url, method, "/nothing/here", None if method == "GET" else {})
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert answer.text == (
+        "<HTML><HEAD>\n<TITLE>404 Not Found</TITLE>\n</HEAD><BODY>\n"
+        "<H1>Not Found</H1>\n</BODY></HTML>\n"
+    )
+
+
+# Property tests: whatever the request, the demo answers as TF Serving's routing and
+# handler can (the oracle is the rules above, restated here, not the server's code):
+# outside (?i)/v1/.* libevent's 404 page; inside, 200 or a JSON {"error": text} with
+# 400 or 404 only (InvalidArgument, NotFound); never a 5xx, never another code.
+SEGMENTS = ["v1", "V1", "v2", "models", "my_model", "half", "versions", "1", "9", "labels",
+            "stable", "metadata", "my_model:predict", "my_model:classify", "x:PREDICT", ""]  # fmt: skip
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _tf_serving_like(answer: requests.Response, path: str) -> None:
+    if not re.fullmatch(r"(?i)/v1/.*", path):
+        assert answer.status_code == 404
+        assert answer.headers["Content-Type"].startswith("text/html")
+        return
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.status_code in (200, 400, 404), (path, answer.status_code, answer.text)
+    if answer.status_code != 200:
+        error = answer.json()
+        assert set(error) == {"error"} and isinstance(error["error"], str) and error["error"]
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    segments=st.lists(st.sampled_from(SEGMENTS), max_size=6),
+)
+def test_any_path_is_routed_as_tf_serving_routes_it(model_server, method, segments):
+    url, _ = model_server
+    path = "/" + "/".join(segments)
+    answer = _ask(url, method, path, {} if method in ("POST", "PUT") else None)
+    _tf_serving_like(answer, path)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["instances", "inputs", "signature_name", "input_1", "b64", "x"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@FUZZ
+@given(body=st.binary(max_size=60) | JSON_VALUES.map(lambda v: json.dumps(v).encode()))
+def test_any_predict_body_gets_predictions_or_a_tf_serving_error(model_server, body):
+    url, _ = model_server
+    answer = _ask(url, "POST", "/v1/models/my_model:predict", body)
+    _tf_serving_like(answer, "/v1/models/my_model:predict")
+    assert answer.status_code == 400  # none of these is a batch of 224x224x3 images
+    error = answer.json()["error"]
+    if not body.strip():
+        assert error.startswith("JSON Parse error: The document is empty")
+    elif error.startswith("JSON Parse error: "):
+        offset = int(re.fullmatch(r"(?s)JSON Parse error: .* at offset: (\d+)", error).group(1))
+        assert 0 <= offset <= len(body)
 
 
 def test_requests_are_logged_and_server_survives_bad_input(model_server):

@@ -2,8 +2,11 @@
 
 No TensorFlow Serving binary can be had without a registry, so the demo serves
 its digit classifier with this: model status, metadata with a signature_def,
-predict in row ("instances") and column ("inputs") form, and `{"error": ...}`
-bodies with TF Serving's HTTP codes, plus the same readiness log lines. The
+predict in row ("instances") and column ("inputs") form, and errors as TF Serving
+answers them: the same routing, codes and sentences (a path outside /v1/ gets
+libevent's 404 page; a request it cannot route, 400 "Malformed request"; an unknown
+model, 404 "Servable not found for request: Latest(NAME)"), each step citing the
+TF Serving source it follows; tf_json.py reads the JSON the same way. The
 signature is the one of the reference stack's Keras model: `input_1`,
 DT_FLOAT [-1, 224, 224, 3] in 0..1, output class probabilities [-1, 10].
 
@@ -21,10 +24,12 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+from tf_json import ServingError, columns_tensor, debug_json, parse_error, rows_tensor
 
 PORT = int(os.environ.get("PORT", "8501"))
 MODEL_NAME = os.environ.get("MODEL_NAME", "my_model")
@@ -41,13 +46,6 @@ def log(level: str, where: str, message: str) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}"
     sys.stdout.write(f"{stamp}: {level} {where}] {message}\n")
     sys.stdout.flush()
-
-
-class ServingError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class Model:
@@ -151,47 +149,45 @@ def status(model: Model) -> dict:
     }
 
 
-def to_tensor(value: object, what: str) -> np.ndarray:
-    """JSON value -> float tensor [n, 224, 224, 3], or a ServingError with TF Serving's wording."""
-    if isinstance(value, dict):
-        if "b64" in value:
-            raise ServingError(
-                400,
-                f"JSON Value: {{\"b64\": ...}} Type: Object is not of expected type: float (input '{INPUT}' is DT_FLOAT)",
-            )
-        if set(value) != {INPUT}:
-            raise ServingError(
-                400,
-                f"Failed to process element: 0 key: {sorted(value)[0] if value else ''} of '{what}' list. Error: Invalid argument: JSON object: does not have named input: {sorted(value)[0] if value else ''}",
-            )
-        value = value[INPUT]
-    try:
-        tensor = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError) as exc:
-        raise ServingError(
-            400, f"Failed to process element: 0 of '{what}' list. Error: Invalid argument: {exc}"
-        ) from None
-    if tensor.dtype == object or tensor.ndim == 0:
-        raise ServingError(
-            400, f"Failed to process '{what}': the tensor is not a nested list of numbers"
-        )
-    if (
-        tensor.size % PER_IMAGE != 0
-        or tensor.ndim not in (3, 4)
-        or tensor.shape[-3:] != (SIDE, SIDE, CHANNELS)
-    ):
+def model_input(tensor: np.ndarray) -> np.ndarray:
+    """The Keras graph's own check: [n, 224, 224, 3] (or one image, [224, 224, 3])."""
+    if tensor.ndim not in (3, 4) or tensor.shape[-3:] != (SIDE, SIDE, CHANNELS):
         raise ServingError(
             400,
-            f"Input to reshape is a tensor with {tensor.size} values, but the requested shape requires a multiple of {PER_IMAGE}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
+            f"Input to reshape is a tensor with {tensor.size} values, but the requested "
+            f"shape requires a multiple of {PER_IMAGE}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
         )
-    if tensor.ndim == 3:
-        tensor = tensor[None]
-    return tensor
+    return tensor if tensor.ndim == 4 else tensor[None]
 
 
 def clean(values: np.ndarray) -> list:
     """Floats as JSON allows them; TF Serving writes NaN and Infinity literally, as json does."""
     return [[float(x) for x in row] for row in values]
+
+
+# ---- HTTP, routed as tensorflow_serving/model_servers/http_server.cc and
+# http_rest_api_handler.cc / http_rest_api_util.cc route it ----
+
+REST_PATH = re.compile(r"/v1/.*", re.IGNORECASE)  # kHTTPRestApiHandlerPathRegex
+PREDICT_PATH = re.compile(  # kPredictionApiGegex
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
+    re.IGNORECASE,
+)
+STATUS_PATH = re.compile(  # kModelStatusApiRegex
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.IGNORECASE,
+)
+# libevent's evhttp_send_error page: TF Serving answers it for a path outside /v1/
+EVHTTP_PAGE = "<HTML><HEAD>\n<TITLE>{code} {reason}</TITLE>\n</HEAD><BODY>\n<H1>{reason}</H1>\n</BODY></HTML>\n"
+REASONS = {400: "Bad Request", 404: "Not Found", 413: "Request Entity Too Large"}
+
+
+class HttpError(Exception):
+    """An answer from the HTTP layer under the handler: an HTML page, then close."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -202,113 +198,201 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: object) -> None:  # one line per request, below
         pass
 
-    def _send(self, code: int, body: dict) -> None:
-        data = json.dumps(body, indent=4 if code == 200 and "metadata" in body else None).encode()
+    def _send(self, code: int, data: bytes, content_type: str, close: bool = False) -> None:
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Replica", REPLICA)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
-    def _route(self, method: str) -> None:
+    def _route(self) -> None:
         started = time.perf_counter()
-        code = 500
+        # the request target as sent (http.server folds a leading // into /), less its query
+        target = self.requestline.split(" ")[1] if self.requestline.count(" ") >= 2 else self.path
+        method, path = self.command, target.split("?", 1)[0]
         try:
-            code, body = self._answer(method)
-        except ServingError as exc:
-            code, body = exc.status, {"error": exc.message}
+            if not REST_PATH.fullmatch(path):
+                self._read_body()
+                raise HttpError(404)
+            code, body = self._answer(method, path, self._read_body())
+            data = json.dumps(body, indent=4 if code == 200 and "metadata" in body else None)
+            self._send(code, data.encode(), "application/json")
+        except ServingError as exc:  # MakeJsonFromStatus: a pretty-printed {"error": ...}
+            code = exc.status
+            self._send(
+                code, json.dumps({"error": exc.message}, indent=4).encode(), "application/json"
+            )
+        except HttpError as exc:
+            code = exc.status
+            page = EVHTTP_PAGE.format(code=code, reason=REASONS[code])
+            self._send(code, page.encode(), "text/html; charset=ISO-8859-1", close=True)
         except Exception as exc:  # the server keeps serving whatever one request does
-            code, body = 500, {"error": f"Internal: {exc}"}
-        self._send(code, body)
+            code = 500
+            self._send(code, json.dumps({"error": f"Internal: {exc}"}).encode(), "application/json")
         took = (time.perf_counter() - started) * 1000
         log("I", "http_server.cc:0", f"{method} {self.path} {code} {took:.1f}ms")
 
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def _model_for(self, name: str, version: str | None, label: str | None) -> Model:
-        model = self.model
-        if name != model.name:
-            wanted = f"Specific({name}, {version})" if version else f"Latest({name})"
-            raise ServingError(404, f"Servable not found for request: {wanted}")
-        if label is not None:
-            raise ServingError(404, f"Unrecognized servable version label: {label}")
-        if version is not None and version != model.version:
-            raise ServingError(404, f"Servable not found for request: Specific({name}, {version})")
-        return model
-
-    PATH = re.compile(
-        r"^/v1/models/([^/:]+)(?:/versions/(\d+)|/labels/([^/:]+))?(/metadata|:predict|:classify|:regress)?$"
-    )
-
-    def _answer(self, method: str) -> tuple[int, dict]:
-        match = self.PATH.match(self.path.split("?", 1)[0])
-        if not match:
-            if method == "POST":
-                self._read_body()
-            raise ServingError(404, f"Malformed request: {method} {self.path}")
-        name, version, label, verb = match.groups()
-        if method == "GET":
-            model = self._model_for(name, version, label)
-            if verb is None:
-                return 200, status(model)
-            if verb == "/metadata":
-                return 200, metadata(model)
-            raise ServingError(405, f"Malformed request: GET {self.path}")
-        body = self._read_body()
-        if verb != ":predict":
-            raise ServingError(400, f"Malformed request: POST {self.path}")
-        model = self._model_for(name, version, label)
-        return 200, self._predict(model, body)
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _route
 
     def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunks()
         length = self.headers.get("Content-Length")
         if length is None:
-            raise ServingError(411, "Content-Length required")
+            return b""
         try:
             size = int(length)
         except ValueError:
-            raise ServingError(400, "Malformed Content-Length") from None
-        if size < 0 or size > MAX_BODY:
-            raise ServingError(
-                413, f"Request body of {size} bytes is over the {MAX_BODY} byte limit"
-            )
+            raise HttpError(400) from None
+        if size < 0:
+            raise HttpError(400)
+        if size > MAX_BODY:  # the demo's bound (libevent's max_body_size)
+            raise HttpError(413)
         return self.rfile.read(size)
 
-    def _predict(self, model: Model, raw: bytes) -> dict:
+    def _read_chunks(self) -> bytes:
+        parts, total = [], 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise HttpError(400) from None
+            total += size
+            if total > MAX_BODY:
+                raise HttpError(413)
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _answer(self, method: str, path: str, body: bytes) -> tuple[int, dict]:
+        malformed = ServingError(400, f"Malformed request: {method} {path}")
+        pattern = {"POST": PREDICT_PATH, "GET": STATUS_PATH}.get(method)
+        match = pattern.fullmatch(path) if pattern else None
+        if not match:
+            raise malformed
+        name, version, label, verb = match.groups()
+        name = urllib.parse.unquote(name or "")
+        label = None if label is None else urllib.parse.unquote(label)
+        if version is not None and int(version) >= 2**63:
+            raise ServingError(400, f"Failed to convert version: {version} to numeric.")
+        if method == "GET":
+            if not name:
+                raise ServingError(400, "Missing model name in request.")
+            if verb == "metadata":
+                return 200, metadata(self._servable(name, version, label))
+            return 200, self._status(name, version)
+        if verb == "predict":
+            return 200, self._predict(name, version, label, body)
+        if verb in ("classify", "regress"):
+            return self._classify(verb, name, version, label, body)
+        raise malformed  # a method name in other case: matched, but not dispatched
+
+    def _status(self, name: str, version: str | None) -> dict:
+        """GetModelStatusImpl: labels play no part; the monitor knows names and versions."""
+        model = self.model
+        if version is not None:
+            if name != model.name or int(version) != int(model.version):
+                raise ServingError(404, f"Could not find version {version} of model {name}")
+        elif name != model.name:
+            raise ServingError(404, f"Could not find any versions of model {name}")
+        return status(model)
+
+    def _servable(self, name: str, version: str | None, label: str | None) -> Model:
+        """ServerCore::GetServableHandle: a label must be known, then name and version."""
+        model = self.model
+        if label is not None:
+            raise ServingError(400, f"Unrecognized servable version label: {label}")
+        if version is not None:
+            if name != model.name or int(version) != int(model.version):
+                raise ServingError(
+                    404, f"Servable not found for request: Specific({name}, {int(version)})"
+                )
+        elif name != model.name:
+            raise ServingError(404, f"Servable not found for request: Latest({name})")
+        return model
+
+    def _parse(self, raw: bytes) -> dict:
+        """ParseJson: rapidjson in place (NaN and Infinity allowed, trailing bytes ignored)."""
+        if not raw:
+            raise ServingError(400, "JSON Parse error: The document is empty")
+        text = raw.decode("utf-8", "surrogateescape")
         try:
-            request = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ServingError(400, f"JSON Parse error: {exc}") from None
+            request, _end = json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
+        except json.JSONDecodeError as exc:
+            raise ServingError(400, parse_error(text, exc)) from None
         if not isinstance(request, dict):
-            raise ServingError(400, "JSON Value: is not an object")
-        signature = request.get("signature_name") or SIGNATURE
-        if signature != SIGNATURE:
+            raise ServingError(400, f"JSON Value: {debug_json(request)} Is not object")
+        return request
+
+    def _classify(
+        self, verb: str, name: str, version: str | None, label: str | None, raw: bytes
+    ) -> tuple[int, dict]:
+        request = self._parse(raw)
+        examples = request.get("examples")
+        if "examples" not in request:
+            message = "When method is classify, key 'examples' is expected and was not found"
+        elif not isinstance(examples, list):
+            message = "Expecting 'examples' value to be an list/array"
+        elif not examples:
+            message = "'examples' value is an empty array"
+        else:
+            self._servable(name, version, label)
+            kind = "classification" if verb == "classify" else "regression"
+            raise ServingError(
+                400,
+                f"Expected {kind} signature method_name to be tensorflow/serving/{verb}. "
+                "Was: tensorflow/serving/predict",
+            )
+        raise ServingError(400, f"JSON Value: {debug_json(request)} {message}")
+
+    def _predict(self, name: str, version: str | None, label: str | None, raw: bytes) -> dict:
+        """FillPredictRequestFromJson, then the model."""
+        request = self._parse(raw)
+        exact = b"true" in raw or b"false" in raw  # a bool, which numpy would take for 0 or 1
+        signature = request.get("signature_name", "")
+        if not isinstance(signature, str):
+            raise ServingError(
+                400,
+                f"JSON Value: {debug_json(request)} not formatted correctly. "
+                "'signature_name' key must be a string value.",
+            )
+        model = self._servable(name, version, label)
+        if (signature or SIGNATURE) != SIGNATURE:
             raise ServingError(
                 400, f'Serving signature name: "{signature}" not found in signature def'
             )
         has_rows, has_cols = "instances" in request, "inputs" in request
         if has_rows and has_cols:
             raise ServingError(
-                400, "Not both 'instances' and 'inputs' can be specified at the same time"
+                400,
+                f"JSON Value: {debug_json(request)} Not formatted correctly expecting only one "
+                "of 'inputs' or 'instances' keys to exist ",
             )
-        if not (has_rows or has_cols):
-            raise ServingError(400, "Missing 'inputs' or 'instances' key")
         if has_rows:
-            rows = request["instances"]
-            if not isinstance(rows, list) or not rows:
-                raise ServingError(400, "Expecting 'instances' to be an list/array")
-            tensor = (
-                np.concatenate([to_tensor(row, "instances") for row in rows])
-                if isinstance(rows[0], dict)
-                else to_tensor(rows, "instances")
-            )
+            if not isinstance(request["instances"], list):
+                raise ServingError(
+                    400,
+                    f"JSON Value: {debug_json(request)} Expecting 'instances' to be an list/array",
+                )
+            if not request["instances"]:
+                raise ServingError(
+                    400, f"JSON Value: {debug_json(request)} No values in 'instances' array"
+                )
+            tensor = rows_tensor(request, INPUT, exact)
+        elif has_cols:
+            tensor = columns_tensor(request, INPUT, exact)
         else:
-            tensor = to_tensor(request["inputs"], "inputs")
+            raise ServingError(400, "Missing 'inputs' or 'instances' key")
+        tensor = model_input(tensor)
         if not np.isfinite(tensor).all():
             bad = int((~np.isfinite(tensor)).sum())
             log(
@@ -316,8 +400,7 @@ class Handler(BaseHTTPRequestHandler):
                 "predict_util.cc:0",
                 f"{bad} non-finite input values: the predictions will hold NaN",
             )
-        probabilities = model.predict(tensor)
-        out = clean(probabilities)
+        out = clean(model.predict(tensor))
         return {"predictions": out} if has_rows else {"outputs": out}
 
 
