@@ -55,10 +55,10 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Everything that needs no engine (the linters, unit tests, UI tests on the recorded
-# engine), for a quick answer before `make test`.
+# Everything that needs neither the engine nor the real model servers (the linters,
+# unit tests, UI tests on the recorded engine), for a quick answer before `make test`.
 check: lint
-	$(BIN)/pytest -q -m "not engine"
+	$(BIN)/pytest -q -m "not engine and not servers"
 
 format: install
 	$(BIN)/ruff format src tests bench

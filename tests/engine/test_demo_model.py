@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -276,3 +278,22 @@ def test_mltui_predict_agrees_with_the_server_one_by_one(model_server, tmp_path)
     right = sum(name.split("/")[0] == cls for name, cls in expected.items())
     assert summary["accuracy"] == right / len(expected)
     assert summary["images"] == 40 and summary["failed"] == 0
+
+
+def test_a_missing_model_keeps_the_v1_servers_words(model_server, tmp_path):
+    """Auto-detection asks /v1 and then /v2; TF Serving answers the V2 path with its
+    HTML 404 page, so the sentence must keep what /v1 said of the model
+    (http_rest_api_handler.cc: "Could not find any versions of model NAME")."""
+    url, _name = model_server
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    first = sorted((DEMO_DIR / "test-images" / "0").glob("*.png"))[0]
+    (folder / "a.png").write_bytes(first.read_bytes())
+    out = subprocess.run(
+        [sys.executable, "-m", "mltui.cli", "predict", "--url", url, "--model", "nosuch", str(folder)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].endswith("404 Could not find any versions of model nosuch"), lines[0]

@@ -24,6 +24,9 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 from servers import CLASSES, SIDE, serve_kserve, serve_mlserver
 
+# real KServe and MLServer processes on 127.0.0.1, from virtualenvs built once per machine
+pytestmark = pytest.mark.servers
+
 MODEL = "digits"
 IMAGES = 12
 

@@ -125,6 +125,7 @@ def detect(
     what = f"model {safe_text(model, 80)!r} at {safe_text(url, 200)}"
     if shape is not None:
         check_shape(shape, "--shape")
+    v1_problem = ""  # what a V1 server said of the model, kept if V2 says nothing better
     if protocol in ("auto", "tfserving", "kserve-v1"):
         code, body = _get_json(session, f"{url}/v1/models/{name}", timeout)
         if code == 200 and isinstance(body, dict) and "model_version_status" in body:
@@ -149,16 +150,26 @@ def detect(
             )
         if protocol != "auto":
             raise PredictError(_status_problem(code, body, what))
+        if _said_error(body):
+            v1_problem = _status_problem(code, body, what)
     code, body = _get_json(session, f"{url}/v2/models/{name}", timeout)
     if code == 200 and isinstance(body, dict):
         raw = body.get("versions")
         versions = tuple(said(v, 40) for v in raw[:MAX_NAMES]) if isinstance(raw, list) else ()
         signature, outputs = v2_signature(body, shape)
         return ServedModel(url, model, "v2", versions, "ready", signature, outputs)
+    if v1_problem and not _said_error(body):
+        # a TF Serving or KServe V1 server's own words ("Could not find any versions of
+        # model x"), not the HTML 404 page it gives for the V2 path it does not serve
+        raise PredictError(v1_problem)
     raise PredictError(_status_problem(code, body, what))
 
 
+def _said_error(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("error"), str)
+
+
 def _status_problem(code: int, body: Any, what: str) -> str:
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
+    if _said_error(body):
         return f"{what}: {code} {safe_text(body['error'], 200)}"
     return f"{what}: the server answered {code} and no known model status"

@@ -107,15 +107,27 @@ def _send(
     body = encode(served, arrays, opts.scale)
     start = time.perf_counter()
     try:
-        with session.post(
-            served.predict_url,
-            data=body,
-            timeout=opts.timeout,
-            headers={"Content-Type": "application/json"},
-            stream=True,  # read bounded: a size cap, and the timeout for the whole body
-        ) as answer:
-            content = read_body(answer, MAX_ANSWER_BYTES, time.monotonic() + opts.timeout)
-            status, ctype = int(answer.status_code), str(answer.headers.get("Content-Type", ""))
+        for attempt in (1, 2):
+            start = time.perf_counter()
+            try:
+                with session.post(
+                    served.predict_url,
+                    data=body,
+                    timeout=opts.timeout,
+                    headers={"Content-Type": "application/json"},
+                    stream=True,  # read bounded: a size cap, and the timeout for the whole body
+                ) as answer:
+                    content = read_body(answer, MAX_ANSWER_BYTES, time.monotonic() + opts.timeout)
+                    status = int(answer.status_code)
+                    ctype = str(answer.headers.get("Content-Type", ""))
+                break
+            except requests.ConnectionError as exc:
+                # A server may close a keep-alive connection just after an answer
+                # without saying so (uvicorn after a model error); the next request on
+                # it is reset. A prediction changes nothing, so it is sent once more
+                # on a fresh connection; a second failure is the server's.
+                if attempt == 2 or isinstance(exc, requests.Timeout):
+                    raise
         latency = (time.perf_counter() - start) * 1000
         scores, output = read_scores(served, status, ctype, content, len(arrays))
     except requests.Timeout:
