@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import cast
 
 from .logsanitize import sanitize_line, strip_sgr
 
@@ -60,10 +61,10 @@ KEEP = 4 * MAX_LINE  # bytes kept of each end of a TTY line too long to keep who
 _LATER = bytes(range(0x80, 0xC0))  # UTF-8 bytes that continue a character
 _TS_BYTES = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
 
-# What needs the slow path: every character the text-safety table replaces (see
-# mltui.core.textsafe: controls, bidi controls, zero-width characters, ...) but LF,
-# which only separates the lines searched together; TAB is among them (expanded).
-_NEEDS_WORK = unsafe_pattern(exclude="\n")
+# What a line's text needs the sanitiser for: every character the text-safety
+# table replaces (see mltui.core.textsafe: controls, bidi controls, zero-width
+# characters, ...); TAB is among them (expanded).
+_NEEDS_WORK = unsafe_pattern()
 
 
 def _cut(line: str) -> str:
@@ -100,10 +101,12 @@ _HMS = r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
 _DATE = rf"\d{{4}}-(?:{_MD}|02-29){_HMS}"
 # The engine's own stamp (RFC 3339, UTC, nanoseconds, fixed width) and a space.
 _FIXED = re.compile(rf"{_DATE}\.\d{{9}}Z ")
-# Every line of a read starts with one (29 February aside: those go line by line).
-_ALL_FIXED = re.compile(
-    rf"(?:\d{{4}}-{_MD}{_HMS}\.\d{{9}}Z [^\n]*\n)*\d{{4}}-{_MD}{_HMS}\.\d{{9}}Z [^\n]*"
-)
+# The fast path's one test of a whole read: every line starts with the engine's
+# stamp and holds no character the sanitiser would change (29 February aside:
+# those days go line by line, for _leap_ok).
+_SAFE = "[^" + unsafe_pattern().pattern[1:]  # (LF included in the table: excluded)
+_CLEAN = rf"\d{{4}}-{_MD}{_HMS}\.\d{{9}}Z {_SAFE}*"
+_ALL_CLEAN = re.compile(rf"(?:{_CLEAN}\n)*{_CLEAN}")
 # Other engines' RFC 3339: fewer fraction digits, or an offset.
 _OTHER = re.compile(rf"({_DATE})(?:\.(\d{{1,9}}))?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d) ?")
 
@@ -161,7 +164,7 @@ def finish_lines(raw: list[bytes], *, tty: bool = False) -> tuple[list[str], boo
     lines = text.split("\n")
     if len(lines) != len(raw):  # a payload held a newline of its own: go line by line
         lines = [r.decode("utf-8", "replace").replace("\n", "\u2424") for r in raw]
-    if _ALL_FIXED.fullmatch(text) and not _NEEDS_WORK.search(text):
+    if _ALL_CLEAN.fullmatch(text):
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE + TS_LEN + 1:
             return [_cut(line) for line in lines], True
         return lines, True
@@ -343,6 +346,9 @@ class LogDecoder:
     def _finish(self, raw: list[bytes | str], streams: list[int]) -> tuple[list[str], list[int]]:
         if not raw:
             return [], []
+        if not self.tty:  # (only a TTY line over the bound comes finished)
+            done, ok = finish_lines(cast("list[bytes]", raw), tty=False)
+            return self._times(done, ok), streams
         lines: list[str] = []
         stamped = True
         run: list[bytes] = []
@@ -350,16 +356,19 @@ class LogDecoder:
             if isinstance(item, bytes):
                 run.append(item)
                 continue
-            done, ok = finish_lines(run, tty=self.tty)
+            done, ok = finish_lines(run, tty=True)
             lines += done
             lines.append(item)
             stamped = stamped and ok and not item.startswith(ZERO_TS)
             run = []
-        done, ok = finish_lines(run, tty=self.tty)
+        done, ok = finish_lines(run, tty=True)
         lines += done
-        if stamped and ok:
+        return self._times(lines, stamped and ok), streams
+
+    def _times(self, lines: list[str], stamped: bool) -> list[str]:
+        if stamped:
             self._last_ts = lines[-1][:TS_LEN]
-            return lines, streams
+            return lines
         # a line without a time of its own (a TTY line that is not a message's start,
         # a stamp that does not parse) takes the time of the line before: the order
         # of the merge stays the order of the stream, and no line is lost
@@ -370,7 +379,7 @@ class LogDecoder:
             else:
                 last = line[:TS_LEN]
         self._last_ts = last
-        return lines, streams
+        return lines
 
 
 class _TtyLine:
