@@ -455,7 +455,7 @@ class _TtyLine:
             return bytes(self._head + self._tail)
         head = self._head.decode("utf-8", "replace")
         ts, start = leading_stamp(head, fixed_only=True) or (ZERO_TS, 0)
-        head = sanitize_line(head[start:])
+        head = sanitize_line(head[start:] + " ")[:-1]  # (a CR it ends with is no CRLF)
         tail = sanitize_line(self._tail.decode("utf-8", "replace"))
         total = len(head) + self._gone + len(tail)  # (what was dropped: before sanitising)
         if self._cr or CR_PICTURE in head or CR_PICTURE in tail:
