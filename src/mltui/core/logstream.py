@@ -22,11 +22,32 @@ lines compares their times first; that is what the merge of replicas sorts on.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from typing import cast
 
-from .textsafe import CR_PICTURE, picture, unsafe_pattern
+from .logsanitize import sanitize_line, strip_sgr
+
+__all__ = [
+    "ENGINE",
+    "MAX_LINE",
+    "PARTIAL_SIZE",
+    "STDERR",
+    "STDOUT",
+    "TS_LEN",
+    "ZERO_TS",
+    "LogDecoder",
+    "LogStreamError",
+    "finish_lines",
+    "leading_stamp",
+    "normalize_ts",
+    "sanitize_line",  # (from .logsanitize: where it was before)
+    "strip_sgr",
+]
+from .textsafe import CR_PICTURE, unsafe_pattern
 
 TS_LEN = 30  # "2026-11-26T21:14:19.628794017Z"
 MAX_LINE = 65536  # characters kept of one line; the rest is counted, not shown
+ZERO_TS = "0000-00-00T00:00:00.000000000Z"  # a line with no time of its own (yet)
 
 STDOUT, STDERR, ENGINE = 1, 2, 3
 
@@ -35,93 +56,15 @@ STDOUT, STDERR, ENGINE = 1, 2, 3
 # its own; in a TTY container's raw stream the stamps land inside the line, one
 # every PARTIAL_SIZE bytes of text.
 PARTIAL_SIZE = 16 * 1024
+MAX_FRAME = 1 << 22  # a bigger frame is not the engine's: an error, not a buffer
+KEEP = 4 * MAX_LINE  # bytes kept of each end of a TTY line too long to keep whole
+_LATER = bytes(range(0x80, 0xC0))  # UTF-8 bytes that continue a character
 _TS_BYTES = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
 
-# What needs the slow path: every character the text-safety table replaces (see
-# mltui.core.textsafe: controls, bidi controls, zero-width characters, ...) but LF,
-# which only separates the lines searched together; TAB is among them (expanded).
-_NEEDS_WORK = unsafe_pattern(exclude="\n")
-# Escape sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC (up to BEL or
-# ST, or to the end of the line when unterminated), and two-character escapes.
-_ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b[\]PX^_].*?(?:\x07|\x1b\\|$)"  # OSC, DCS, SOS, PM, APC
-    r"|\x1b[ -/]*[0-~]"  # other escapes (charset, keypad, RIS, ...)
-    r"|\x1b",  # a lone ESC
-    re.S,
-)
-_SGR = re.compile(r"\x1b\[([0-9;:]*)m")
-_CONTROL = unsafe_pattern()
-
-
-def _safe_sgr(params: str) -> str | None:
-    """An SGR sequence without "conceal" (8), which could hide text; None if empty."""
-    if "8" not in params:
-        return f"\x1b[{params}m"
-    kept: list[str] = []
-    parts = params.split(";")
-    i = 0
-    while i < len(parts):
-        part = parts[i]
-        if part in ("38", "48", "58") and i + 1 < len(parts):
-            width = 3 if parts[i + 1] == "5" else 5 if parts[i + 1] == "2" else 1
-            kept.extend(parts[i : i + width])
-            i += width
-            continue
-        if part != "8":
-            kept.append(part)
-        i += 1
-    return f"\x1b[{';'.join(kept)}m" if kept else None
-
-
-def _escape(match: re.Match[str]) -> str:
-    seq = match.group()
-    sgr = _SGR.fullmatch(seq)
-    if sgr is not None:
-        return _safe_sgr(sgr.group(1)) or ""
-    if seq.startswith("\x1b[") or len(seq) <= 2:
-        return ""  # cursor moves, erases, modes, charsets: terminal noise, dropped
-    # OSC 52 clipboard writes, title changes, DCS and the like: shown, inert
-    return _CONTROL.sub(picture, seq)
-
-
-def sanitize_line(text: str) -> str:
-    """One line of container output, safe to show in a terminal.
-
-    Kept: printable text and SGR colour (minus "conceal"). Dropped: CSI cursor
-    and screen sequences. Shown as control pictures (U+241B for ESC, ...): OSC,
-    DCS and other string sequences, lone controls, CR (a trailing one, from CRLF,
-    is dropped). C1 controls, bidi controls, zero-width characters and the rest
-    of :mod:`mltui.core.textsafe`'s table become U+FFFD. TAB is expanded to
-    8-column stops.
-    """
-    if text.endswith("\r"):
-        text = text[:-1]
-    if "\x1b" in text:
-        text = _ESCAPE.sub(_escape, text)
-        parts = _SGR.split(text)  # keep SGR, clean what lies between
-        if len(parts) > 1:
-            out = []
-            for i, part in enumerate(parts):
-                if i % 2:
-                    out.append(f"\x1b[{part}m")
-                else:
-                    out.append(_clean_plain(part))
-            return "".join(out)
-    return _clean_plain(text)
-
-
-def _clean_plain(text: str) -> str:
-    if "\t" in text:
-        text = text.expandtabs(8)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(picture, text)
-    return text
-
-
-def strip_sgr(text: str) -> str:
-    """The plain text of a sanitised line (for search, filters and saved files)."""
-    return _SGR.sub("", text) if "\x1b" in text else text
+# What a line's text needs the sanitiser for: every character the text-safety
+# table replaces (see mltui.core.textsafe: controls, bidi controls, zero-width
+# characters, ...); TAB is among them (expanded).
+_NEEDS_WORK = unsafe_pattern()
 
 
 def _cut(line: str) -> str:
@@ -134,57 +77,109 @@ def _cut(line: str) -> str:
     if len(line) <= keep:
         return line
     if CR_PICTURE in line:
-        return f"{line[: TS_LEN + 1]}({len(line) - keep} earlier characters) … {line[-MAX_LINE:]}"
-    return line[:keep] + f" … ({len(line) - keep} more characters)"
+        tail = line[-MAX_LINE:]
+        return f"{line[: TS_LEN + 1]}({len(line) - keep} earlier characters) … {tail}"
+    head = _head_of(line[TS_LEN + 1 :])
+    return f"{line[: TS_LEN + 1]}{head} … ({len(line) - TS_LEN - 1 - len(head)} more characters)"
 
 
-_TS_SHAPE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) ?")
+def _head_of(text: str) -> str:
+    """The first MAX_LINE characters of a sanitised text, without a colour sequence
+    the cut fell inside (it would reach the terminal unfinished)."""
+    head = text[:MAX_LINE]
+    esc = head.rfind("\x1b") if len(text) > MAX_LINE else -1
+    return head[:esc] if esc >= 0 and "m" not in head[esc:] else head
+
+
+# A time the engine may stamp a line with: a real date (the day exists in its month;
+# 29 February is checked against the year by _leap_ok) and a real time of day.
+_MD = (
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+)
+_HMS = r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_DATE = rf"\d{{4}}-(?:{_MD}|02-29){_HMS}"
+# The engine's own stamp (RFC 3339, UTC, nanoseconds, fixed width) and a space.
+_FIXED = re.compile(rf"{_DATE}\.\d{{9}}Z ")
+# The fast path's one test of a whole read: every line starts with the engine's
+# stamp and holds no character the sanitiser would change (29 February aside:
+# those days go line by line, for _leap_ok).
+_SAFE = "[^" + unsafe_pattern().pattern[1:]  # (LF included in the table: excluded)
+_CLEAN = rf"\d{{4}}-{_MD}{_HMS}\.\d{{9}}Z {_SAFE}*"
+_ALL_CLEAN = re.compile(rf"(?:{_CLEAN}\n)*{_CLEAN}")
+# Other engines' RFC 3339: fewer fraction digits, or an offset.
+_OTHER = re.compile(rf"({_DATE})(?:\.(\d{{1,9}}))?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d) ?")
+
+
+def _leap_ok(stamp: str) -> bool:
+    """False for 29 February of a year that has none."""
+    if stamp[5:10] != "02-29":
+        return True
+    year = int(stamp[:4])
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def leading_stamp(line: str, *, fixed_only: bool = False) -> tuple[str, int] | None:
+    """The time ``line`` starts with, in the fixed 30-character UTC form, and where
+    its text starts; None when it does not start with a time that exists.
+
+    ``fixed_only`` takes only the engine's own form (a TTY stream, where any line may
+    start with the container's text: its own times are text). A stamp that does not
+    parse (month 13, 30 February, 24 o'clock) is text too: nothing raises.
+    """
+    m = _FIXED.match(line)
+    if m is not None:
+        return (line[:TS_LEN], TS_LEN + 1) if _leap_ok(line) else None
+    if fixed_only or (m := _OTHER.match(line)) is None or not _leap_ok(line):
+        return None
+    date, frac, zone = m.groups()
+    if zone != "Z":
+        try:
+            moment = datetime.fromisoformat(f"{date}{zone}").astimezone(timezone.utc)
+        except (ValueError, OverflowError):  # year 0, or out of range once in UTC
+            return None
+        date = moment.replace(tzinfo=None).isoformat(timespec="seconds")
+    return f"{date}.{(frac or '').ljust(9, '0')}Z", m.end()
 
 
 def normalize_ts(line: str) -> str:
     """``line`` with its leading timestamp in the fixed 30-character UTC form.
     Engines that print RFC 3339 without trailing zeros (or with an offset) still
-    sort right; a line without a timestamp keeps an all-zero one."""
-    m = _TS_SHAPE.match(line)
-    if m is None:
-        return "0000-00-00T00:00:00.000000000Z " + line
-    date, frac, zone = m.groups()
-    if zone != "Z":
-        from datetime import datetime, timezone
-
-        moment = datetime.fromisoformat(f"{date}{zone}").astimezone(timezone.utc)
-        date = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{date}.{(frac or '').ljust(9, '0')}Z " + line[m.end() :]
+    sort right; a line without a time that exists keeps all of its text and an
+    all-zero one (:data:`ZERO_TS`)."""
+    found = leading_stamp(line)
+    if found is None:
+        return f"{ZERO_TS} {line}"
+    return f"{found[0]} {line[found[1] :]}"
 
 
-def _is_fixed_ts(line: str) -> bool:
-    return len(line) > TS_LEN and line[TS_LEN - 1] == "Z" and line[TS_LEN] == " "
-
-
-def finish_lines(raw: list[bytes], *, check_each: bool = False) -> list[str]:
-    """Timestamped raw lines (no newline) to safe ``"<ts> <text>"`` strings.
-    Lines from one engine share its timestamp format, so the first and last
-    line stand for all, unless ``check_each`` (TTY output, cut anywhere)."""
+def finish_lines(raw: list[bytes], *, tty: bool = False) -> tuple[list[str], bool]:
+    """Timestamped raw lines (no newline) to safe ``"<ts> <text>"`` strings, and
+    whether every one had a stamp. One without (a TTY line that is not a message's
+    start, or a stamp that does not parse) keeps all of its text as text, after
+    :data:`ZERO_TS`, for the decoder to give it the time of the line before."""
     if not raw:
-        return []
+        return [], True
     text = b"\n".join(raw).decode("utf-8", "replace")
     lines = text.split("\n")
     if len(lines) != len(raw):  # a payload held a newline of its own: go line by line
         lines = [r.decode("utf-8", "replace").replace("\n", "\u2424") for r in raw]
-    fixed = not check_each and _is_fixed_ts(lines[0]) and _is_fixed_ts(lines[-1])
-    if fixed and not _NEEDS_WORK.search(text):
+    if _ALL_CLEAN.fullmatch(text):
         if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE + TS_LEN + 1:
-            return [_cut(line) for line in lines]
-        return lines
+            return [_cut(line) for line in lines], True
+        return lines, True
     out = []
+    stamped = True
     for line in lines:
-        if not _is_fixed_ts(line):
-            line = normalize_ts(line)
-        body = line[TS_LEN + 1 :]
+        found = leading_stamp(line, fixed_only=tty)
+        if found is None:
+            ts, body, stamped = ZERO_TS, line, False
+        else:
+            ts, body = found[0], line[found[1] :]
         if _NEEDS_WORK.search(body):
             body = sanitize_line(body)
-        out.append(_cut(line[: TS_LEN + 1] + body))
-    return out
+        out.append(_cut(f"{ts} {body}"))
+    return out, stamped
 
 
 class LogStreamError(Exception):
@@ -208,7 +203,8 @@ class LogDecoder:
         self._crlf = False  # a chunk's data ended; its CRLF is still to come
         self._mbuf = b""
         self._partial: dict[int, bytes] = {}
-        self._last_ts = "0000-00-00T00:00:00.000000000Z"
+        self._tty_line = _TtyLine()
+        self._last_ts = ZERO_TS
 
     # -- layer 1: HTTP chunked transfer encoding -------------------------------
     def _dechunk(self, data: bytes) -> bytes:
@@ -255,28 +251,40 @@ class LogDecoder:
         return b"".join(out)
 
     # -- layer 2: stdout/stderr multiplexing ----------------------------------
-    def _demux(self, body: bytes, lines: list[bytes], streams: list[int]) -> None:
+    def _demux(self, body: bytes, lines: list[bytes | str], streams: list[int]) -> None:
         buf = self._mbuf + body if self._mbuf else body
         n = len(buf)
         pos = 0
         partial = self._partial
         while pos + 8 <= n:
             stream = buf[pos]
-            end = pos + 8 + int.from_bytes(buf[pos + 4 : pos + 8], "big")
-            if end > n:
-                break
+            size = int.from_bytes(buf[pos + 4 : pos + 8], "big")
             if stream > 3 or buf[pos + 1 : pos + 4] != b"\0\0\0":
                 raise LogStreamError("bad frame header in the log stream")
+            if size > MAX_FRAME:  # the engine's are a message of at most 16 KiB
+                raise LogStreamError(f"a frame of the log stream claims {size} bytes")
+            end = pos + 8 + size
+            if end > n:
+                break
             payload = buf[pos + 8 : end]
             pos = end
             if stream == ENGINE:
-                ts = lines[-1][:TS_LEN] if lines else self._last_ts.encode()
-                lines.append(b"%s engine: %s" % (ts, payload.rstrip(b"\n")))
+                before = lines[-1] if lines else b""
+                ts = (
+                    before[:TS_LEN]
+                    if isinstance(before, bytes) and _TS_BYTES.match(before)
+                    else b""
+                )
+                lines.append(
+                    b"%s engine: %s" % (ts or self._last_ts.encode(), payload.rstrip(b"\n"))
+                )
                 streams.append(ENGINE)
                 continue
             held = partial.pop(stream, None)
-            if held is not None:  # the rest of a long line the engine cut up
-                payload = held + payload[TS_LEN + 1 :]
+            if held is not None and _TS_BYTES.match(payload):  # the rest of a long line
+                payload = held + payload[TS_LEN + 1 :]  # the engine cut up: its stamp goes
+            elif held is not None:
+                payload = held + payload
             if payload.endswith(b"\n"):
                 lines.append(payload[:-1])
                 streams.append(stream)
@@ -288,22 +296,33 @@ class LogDecoder:
         self._mbuf = buf[pos:]
 
     # -- layer 2 for TTY containers: one raw stream, lines cut anywhere -------
-    def _tty_lines(self, body: bytes, lines: list[bytes], streams: list[int]) -> None:
-        buf = self._mbuf + body if self._mbuf else body
-        cut = buf.rfind(b"\n")
+    def _tty_lines(self, body: bytes, lines: list[bytes | str], streams: list[int]) -> None:
+        cut = body.rfind(b"\n")
         if cut < 0:
-            self._mbuf = buf
+            self._tty_line.add(body)
             return
-        self._mbuf = buf[cut + 1 :]
-        for line in buf[:cut].split(b"\n"):
-            if len(line) > PARTIAL_SIZE + TS_LEN + 1:
-                line = _join_partials(line)
-            lines.append(line)
+        start = 0
+        if self._tty_line.size:  # the line that began in an earlier read ends here
+            start = body.find(b"\n") + 1
+            self._tty_line.add(body[: start - 1])
+            lines.append(self._tty_line.finish())
             streams.append(STDOUT)
+            self._tty_line = _TtyLine()
+        if start <= cut:
+            for line in body[start:cut].split(b"\n"):
+                if len(line) > PARTIAL_SIZE + TS_LEN + 1:
+                    one = _TtyLine()
+                    one.add(line)
+                    lines.append(one.finish())
+                else:
+                    lines.append(line)
+                streams.append(STDOUT)
+        if cut + 1 < len(body):
+            self._tty_line.add(body[cut + 1 :])
 
     def feed(self, data: bytes) -> tuple[list[str], list[int]]:
         body = self._dechunk(data) if self.chunked else data
-        raw: list[bytes] = []
+        raw: list[bytes | str] = []
         streams: list[int] = []
         if body:
             (self._tty_lines if self.tty else self._demux)(body, raw, streams)
@@ -311,48 +330,136 @@ class LogDecoder:
 
     def flush(self) -> tuple[list[str], list[int]]:
         """At the end of the stream: whatever partial line is left."""
-        raw: list[bytes] = []
+        raw: list[bytes | str] = []
         streams: list[int] = []
         for stream, payload in sorted(self._partial.items()):
             raw.append(payload)
             streams.append(stream)
         self._partial.clear()
-        if self.tty and self._mbuf:
-            raw.append(self._mbuf)
+        if self.tty and self._tty_line.size:
+            raw.append(self._tty_line.finish())
             streams.append(STDOUT)
+            self._tty_line = _TtyLine()
         self._mbuf = b""
         return self._finish(raw, streams)
 
-    def _finish(self, raw: list[bytes], streams: list[int]) -> tuple[list[str], list[int]]:
+    def _finish(self, raw: list[bytes | str], streams: list[int]) -> tuple[list[str], list[int]]:
         if not raw:
             return [], []
-        lines = finish_lines(raw, check_each=self.tty)
-        if self.tty:
-            # timestamps start each message, not each line: a line without one
-            # takes the time of the line before it
-            for i, line in enumerate(lines):
-                if line.startswith("0000-00-00T00:00:00.000000000Z "):
-                    lines[i] = self._last_ts + line[TS_LEN:]
-                else:
-                    self._last_ts = line[:TS_LEN]
-        else:
+        if not self.tty:  # (only a TTY line over the bound comes finished)
+            done, ok = finish_lines(cast("list[bytes]", raw), tty=False)
+            return self._times(done, ok), streams
+        lines: list[str] = []
+        stamped = True
+        run: list[bytes] = []
+        for item in raw:  # str: a TTY line over the bound, finished by its _TtyLine
+            if isinstance(item, bytes):
+                run.append(item)
+                continue
+            done, ok = finish_lines(run, tty=True)
+            lines += done
+            lines.append(item)
+            stamped = stamped and ok and not item.startswith(ZERO_TS)
+            run = []
+        done, ok = finish_lines(run, tty=True)
+        lines += done
+        return self._times(lines, stamped and ok), streams
+
+    def _times(self, lines: list[str], stamped: bool) -> list[str]:
+        if stamped:
             self._last_ts = lines[-1][:TS_LEN]
-        return lines, streams
+            return lines
+        # a line without a time of its own (a TTY line that is not a message's start,
+        # a stamp that does not parse) takes the time of the line before: the order
+        # of the merge stays the order of the stream, and no line is lost
+        last = self._last_ts
+        for i, line in enumerate(lines):
+            if line.startswith(ZERO_TS):
+                lines[i] = last + line[TS_LEN:]
+            else:
+                last = line[:TS_LEN]
+        self._last_ts = last
+        return lines
 
 
-def _join_partials(line: bytes) -> bytes:
-    """A long TTY line without the stamps of its partial messages after the first.
+class _TtyLine:
+    """The TTY line being read, in bounded memory however long it grows.
 
-    Only stamps exactly where the engine's copier puts them are taken out, so text
-    that merely looks like a timestamp stays.
+    A line without a newline for a long time (a progress bar redrawn with CR) used
+    to be kept whole and joined again on every read: quadratic time, unbounded
+    memory. Here the bytes are looked at once, as they come: the engine's stamps of
+    the 16 KiB partial messages are taken out where the engine puts them (as
+    :func:`_join_partials` did), then the first :data:`KEEP` and the last
+    :data:`KEEP` bytes of the text are kept and what lies between is only counted.
+    A line that fits is finished exactly as before; a longer one keeps its start,
+    or its end when it was redrawn with CR (what :func:`_cut` does).
     """
-    step = TS_LEN + 1
-    parts = [line[: step + PARTIAL_SIZE]]
-    pos = step + PARTIAL_SIZE
-    while _TS_BYTES.match(line, pos):
-        parts.append(line[pos + step : pos + step + PARTIAL_SIZE])
-        pos += step + PARTIAL_SIZE
-    if len(parts) == 1:
-        return line
-    parts.append(line[pos:])
-    return b"".join(parts)
+
+    __slots__ = ("_at", "_cr", "_gone", "_head", "_next", "_raw", "_tail", "size")
+
+    def __init__(self) -> None:
+        self.size = 0  # bytes added
+        self._raw = bytearray()  # bytes not yet past the next place a stamp may be
+        self._at = 0  # offset in the line of _raw[0]
+        self._next = TS_LEN + 1 + PARTIAL_SIZE  # where the next stamp may be (-1: none)
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._gone = 0  # characters dropped between head and tail
+        self._cr = False  # a CR among them
+
+    def add(self, data: bytes) -> None:
+        self.size += len(data)
+        raw = self._raw
+        raw += data
+        step = TS_LEN + 1
+        while self._next >= 0:
+            k = self._next - self._at
+            if len(raw) < k + step:  # not yet a whole stamp's worth past the place
+                break
+            self._keep(raw[:k])
+            if _TS_BYTES.match(raw, k):
+                del raw[: k + step]
+                self._at += k + step
+                self._next = self._at + PARTIAL_SIZE
+            else:
+                del raw[:k]
+                self._at += k
+                self._next = -1
+        if self._next < 0 and raw:
+            self._keep(raw)
+            self._at += len(raw)
+            raw.clear()
+
+    def _keep(self, text: bytes | bytearray) -> None:
+        head, tail = self._head, self._tail
+        room = KEEP - len(head)
+        if room > 0:
+            head += text[:room]
+            text = text[room:]
+        tail += text
+        if len(tail) > 2 * KEEP:
+            cut = len(tail) - KEEP
+            while cut < len(tail) and 0x80 <= tail[cut] < 0xC0:  # a character's start
+                cut += 1
+            gone = tail[:cut]
+            self._gone += len(gone) if gone.isascii() else len(gone.translate(None, _LATER))
+            self._cr = self._cr or b"\r" in gone
+            del tail[:cut]
+
+    def finish(self) -> bytes | str:
+        """The whole line (raw bytes, to be finished with the others) when it fits,
+        else the finished ``"<ts> <text>"`` line, cut to :data:`MAX_LINE`."""
+        self._keep(self._raw)
+        self._raw.clear()
+        if not self._gone:
+            return bytes(self._head + self._tail)
+        head = self._head.decode("utf-8", "replace")
+        ts, start = leading_stamp(head, fixed_only=True) or (ZERO_TS, 0)
+        head = sanitize_line(head[start:] + " ")[:-1]  # (a CR it ends with is no CRLF)
+        tail = sanitize_line(self._tail.decode("utf-8", "replace"))
+        total = len(head) + self._gone + len(tail)  # (what was dropped: before sanitising)
+        if self._cr or CR_PICTURE in head or CR_PICTURE in tail:
+            shown = tail[-MAX_LINE:]
+            return f"{ts} ({total - len(shown)} earlier characters) … {shown}"
+        shown = _head_of(head)
+        return f"{ts} {shown} … ({total - len(shown)} more characters)"

@@ -298,10 +298,7 @@ class LogView(ScrollView, can_focus=True):
         if stream == Stream.NOTE:
             text = Text(body, style="italic dim", no_wrap=True, end="")
         elif "\x1b" in body:
-            text = Text.from_ansi(body, no_wrap=True, end="")
-            for span in text.spans:  # never hide text (SGR 8 is removed earlier too)
-                if isinstance(span.style, Style) and span.style.conceal:
-                    text.stylize(Style(conceal=False), span.start, span.end)
+            text = _coloured(body, parts.line.plain)
         else:
             text = Text(body, no_wrap=True, end="")
         if self.search is not None:
@@ -354,6 +351,23 @@ class LogView(ScrollView, can_focus=True):
     def visible_lines(self) -> list[tuple[str, int]]:
         """(line, origin) of every line the view shows now (for saving)."""
         return self.buffer.pairs(self._visible)
+
+
+def _coloured(body: str, plain: str) -> Text:
+    """A line's text with its SGR colour; its plain text if Rich cannot read the colour.
+
+    The core hands over only SGR it rebuilt (bounded numbers, no conceal), so the
+    fallback is the last guard: one line Rich's parser chokes on (a parameter of
+    thousands of digits raised ValueError) shows uncoloured instead of ending the app.
+    """
+    try:
+        text = Text.from_ansi(body, no_wrap=True, end="")
+    except Exception:  # any failure of Rich's parser on one line
+        return Text(plain, no_wrap=True, end="")
+    for span in text.spans:  # never hide text (SGR 8 is removed earlier too)
+        if isinstance(span.style, Style) and span.style.conceal:
+            text.stylize(Style(conceal=False), span.start, span.end)
+    return text
 
 
 def _strip(text: Text, console: Console) -> Strip:

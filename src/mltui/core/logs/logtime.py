@@ -12,10 +12,11 @@ import time
 from array import array
 from datetime import datetime, timezone
 
-from ..logstream import TS_LEN
+from ..logstream import TS_LEN, ZERO_TS
 from ..textsafe import safe_text
 
-ZERO_TS = "0000-00-00T00:00:00.000000000Z"  # a line with no time of its own
+__all__ = ["ZERO_TS", "local_clock", "merge_runs", "parse_since", "ts_to_unix", "unix_to_ts"]
+
 _LOCAL = datetime.now().astimezone().tzinfo
 
 
