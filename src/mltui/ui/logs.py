@@ -321,7 +321,9 @@ class LogScreen(SubScreen):
             view.match_line = None
             view.clear_cache()
             if pattern is not None and view.find(forward=False) is None:
-                self.notify(f"no line matches {safe_text(value, 60)}", severity="warning")
+                self.notify(
+                    f"no line matches {safe_text(value, 60)}", severity="warning", markup=False
+                )
         elif kind == "filter":
             view.filter = pattern
             view.rebuild()
@@ -388,9 +390,13 @@ class LogScreen(SubScreen):
             with path.open("w", encoding="utf-8") as out:
                 out.writelines(f"{line}\n" for line in text)
         except OSError as exc:
-            self.app.notify(f"could not save the logs: {exc}", severity="error")
+            self.app.notify(
+                f"could not save the logs: {safe_text(str(exc), 300)}",
+                severity="error",
+                markup=False,
+            )
             return
-        self.app.notify(f"saved {len(lines):,} lines to {path}")
+        self.app.notify(f"saved {len(lines):,} lines to {safe_text(str(path), 300)}", markup=False)
 
 
 def _compile(value: str) -> re.Pattern[str] | None:

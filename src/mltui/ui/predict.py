@@ -399,6 +399,8 @@ class PredictScreen(SubScreen):
             data = core.to_json(self.endpoint, self.results, self.summary)
             base.with_suffix(".json").write_text(json.dumps(data, indent=1))
         except OSError as exc:
-            self.notify(f"could not export: {exc}", severity="error")
+            self.notify(
+                f"could not export: {safe_text(str(exc), 300)}", severity="error", markup=False
+            )
             return
-        self.notify(f"wrote {base}.csv and .json")
+        self.notify(f"wrote {safe_text(str(base), 300)}.csv and .json", markup=False)
