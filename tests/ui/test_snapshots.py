@@ -122,6 +122,9 @@ async def _open_predict(pilot) -> None:
         endpoint=endpoint,
     )
     await pilot.app.push_screen(screen)
+    # the folder field has the focus: its cursor shown steadily, so the picture does
+    # not depend on the blink's phase when it is taken (a slow machine took it hidden)
+    screen.query_one("#pr-folder").cursor_blink = False
     table = screen.query_one("DataTable")
     await until(
         pilot,
