@@ -364,12 +364,19 @@ def test_an_engine_that_goes_away_and_comes_back_loses_and_repeats_no_line(
     try:
         wait_for("some lines", lambda: take() or len(numbers) > 20)
         proxy.stop()  # the engine goes away mid-stream
-        time.sleep(1.5)
-        take()
+        wait_for(
+            "the reader to notice",
+            lambda: take() or any("trying again" in n for n in notes),
+            timeout=30,
+            interval=0.1,
+        )
         proxy.start()
         wait_for("every line", lambda: take() or len(numbers) >= count, timeout=60)
-        time.sleep(0.5)
-        take()
+        # a line written after the last one: once it is read, whatever the reader
+        # would have repeated before it (its stream is in order) has been read too
+        docker("exec", name, "python3", "-c", f"open('/proc/1/fd/1', 'w').write('{count}\\n')")
+        wait_for("the line written last", lambda: take() or count in numbers, timeout=30)
+        assert numbers.pop() == count
         assert numbers == list(range(count))
         assert any("trying again" in n for n in notes), notes
         assert any("reading again" in n for n in notes), notes
@@ -394,7 +401,13 @@ def test_a_stale_snapshot_that_restarts_an_ended_reader_marks_the_end_once(conta
         wait_for("the end", lambda: lines.extend(session.take().lines) or session.all_ended)
         # a snapshot taken before the container stopped says it runs: read again
         session.update([type(source)(source.key, source.tag, source.kind, True)])
-        time.sleep(1.5)
+        # (update marks the reader as not ended at once; it ends again once it has
+        # read the stream again and found the container stopped)
+        wait_for(
+            "the reader to end again",
+            lambda: lines.extend(session.take().lines) or session.all_ended,
+            interval=0.1,
+        )
         lines.extend(session.take().lines)
     finally:
         session.close()

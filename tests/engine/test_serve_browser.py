@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import free_port, tcp_listeners
+from helpers import free_port, tcp_listeners, wait_for
 
 pytestmark = pytest.mark.engine
 
@@ -38,11 +38,12 @@ def served(tmp_path):
         env={**os.environ, "MLTUI_CONFIG": str(tmp_path / "none.toml")},
     )
     try:
-        deadline = time.monotonic() + 30
-        while not tcp_listeners(port):
+
+        def listening() -> set[str]:
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "mltui --serve did not listen in 30 s"
-            time.sleep(0.1)
+            return tcp_listeners(port)
+
+        wait_for("mltui --serve to listen", listening, timeout=30, interval=0.1)
         yield port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

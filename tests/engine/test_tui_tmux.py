@@ -7,10 +7,10 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
+from helpers import wait_for
 
 pytestmark = pytest.mark.engine
 
@@ -35,13 +35,15 @@ def test_a_broken_config_is_said_and_the_dashboard_opens(tmp_path, container_fac
         timeout=10,
     )
     try:
-        deadline = time.monotonic() + 30
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = _tmux("capture-pane", "-p", "-t", session)
-            if name in screen and "logs.max_lines" in screen:
-                break
-            time.sleep(0.2)
+
+        def dashboard() -> str | None:
+            pane = _tmux("capture-pane", "-p", "-t", session)
+            return pane if name in pane and "logs.max_lines" in pane else None
+
+        try:
+            screen = wait_for("the dashboard and the notice", dashboard, timeout=30, interval=0.2)
+        except AssertionError as exc:  # say what the terminal showed
+            raise AssertionError(f"{exc}\n{_tmux('capture-pane', '-p', '-t', session)}") from None
         assert name in screen, screen
         # the notification (it wraps in its box): the file, line, key and what is used
         assert "Configuration" in screen
@@ -49,9 +51,12 @@ def test_a_broken_config_is_said_and_the_dashboard_opens(tmp_path, container_fac
         assert 'not "lots"; using 100,000' in screen
         assert "NAME" in screen and "STATE" in screen
         _tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and session in _tmux("list-sessions"):
-            time.sleep(0.1)
+        wait_for(
+            "q to end mltui",
+            lambda: session not in _tmux("list-sessions"),
+            timeout=10,
+            interval=0.1,
+        )
         assert session not in _tmux("list-sessions"), "q did not end mltui"
     finally:
         _tmux("kill-session", "-t", session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import until
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -24,7 +25,10 @@ async def test_rows_added_with_a_reorder_are_drawn_at_full_width():
         for key in reversed(keys):
             table.add_row(Text(f"name-{key}-" + "x" * 30), Text("running"), key=key)
         table.reorder(keys)
-        await pilot.pause(0.3)
+        first = f"name-{keys[0]}-" + "x" * 30
+        await until(
+            pilot, lambda: first in app.export_screenshot(), timeout=10, what="the rows drawn"
+        )
         shown = app.export_screenshot()
         for key in keys[:10]:
             assert f"name-{key}-" + "x" * 30 in shown

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 from conftest import until_service
-from helpers import docker
+from helpers import docker, http_status, wait_for
 
 from mltui.deploy.images import ensure_image
 from mltui.deploy.stacks import DEMO_NOTEBOOK
@@ -26,8 +26,21 @@ def notebook_container(engine_info, run_id):
         "run", "-d", "--name", name, "--label", f"mltui.test={run_id}", "-p", "127.0.0.1::8888",
         image, "jupyter-notebook", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--allow-root",
     )  # fmt: skip
-    yield name
-    docker("rm", "-f", name, check=False)
+    try:
+        port = docker("port", name, "8888").splitlines()[0].rsplit(":", 1)[1]
+
+        def serving() -> bool:
+            # the server printed its token and answers with it: a scan can find it reachable
+            logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
+            if "?token=" not in logs.stderr:
+                return False
+            token = logs.stderr.split("?token=")[1].split()[0]
+            return http_status(f"http://127.0.0.1:{port}/api/status?token={token}") == 200
+
+        wait_for("the notebook server", serving, timeout=120)
+        yield name
+    finally:
+        docker("rm", "-f", name, check=False)
 
 
 def cells(screen: NotebookScreen) -> list[list[str]]:
@@ -49,12 +62,8 @@ async def test_reveal_copy_and_the_masked_url(notebook_container, wait_until):
         def ready():
             return screen.notebooks and screen.notebooks[0].status == "reachable"
 
-        for _ in range(20):  # the server may still be starting: check again
-            await wait_until(pilot, lambda: not screen.scanning, timeout=60, what="the scan")
-            if ready():
-                break
-            await pilot.pause(1.0)
-            await pilot.press("r")
+        # (the fixture waited for the server to answer: the first scan finds it)
+        await wait_until(pilot, lambda: not screen.scanning, timeout=60, what="the scan")
         assert ready()
         nb = screen.notebooks[0]
         logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True).stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import until_service
+from conftest import open_palette, palette_pick, until_service
 from helpers import docker
 
 from mltui.ui.app import MltuiApp
@@ -59,7 +59,15 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
         screen = await open_logs(app, pilot, name, wait_until)
         screen.save_dir = tmp_path
         view = screen.view
-        await pilot.pause(0.2)
+
+        def bar() -> str:
+            return str(screen.query_one(LogBar).render())
+
+        await wait_until(
+            pilot,
+            lambda: view.following and any("red end" in r for r in screen_text(view)),
+            what="the last line on screen",
+        )
         # following: the last line is on screen, hostile bytes inert
         rows = screen_text(view)
         last = [r for r in rows if r][-1]
@@ -69,16 +77,16 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
 
         # scrolling up pauses following and counts nothing new (the container is quiet)
         await pilot.press("pageup")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "paused" in bar(), what="the bar to say paused")
         assert not view.following
         assert "paused, 0 new lines" in str(screen.query_one(LogBar).render())
         await pilot.press("end")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: view.following, what="following again")
         assert view.following
 
         # search, next/previous
         await pilot.press("slash", *keys("line 10"), "enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: view.match_line is not None, what="the first match")
         assert view.search is not None and view.search.pattern == "line 10"
         first = view.match_line
         assert first is not None
@@ -92,7 +100,7 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
 
         # filter: only ERROR lines (smart case: lower case matches any case)
         await pilot.press("f", *keys("error"), "enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "filter /" in bar(), what="the filter in the bar")
         assert view.count == 43  # i % 7 == 0 for i in 0..299
         assert "filter /error/" in str(screen.query_one(LogBar).render())
         shown = [r for r in screen_text(view) if r]
@@ -100,7 +108,7 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
 
         # timestamps off: rows start with the replica's name
         await pilot.press("t")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: not view.timestamps, what="timestamps off")
         assert all(r.startswith(name) for r in screen_text(view) if r)
 
         # save what the view shows
@@ -113,12 +121,16 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
 
         # the filter cleared, back to the services screen
         await pilot.press("f", "ctrl+u", "enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: not view.filtered, what="the filter cleared")
         assert view.count == 302
 
         # wrap: the long line takes several rows, nothing is cut
         await pilot.press("w")
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot,
+            lambda: view.wrap and any("│ long x" in r for r in screen_text(view)),
+            what="the long line wrapped on screen",
+        )
         assert view.wrap and view.rows > view.count
         rows = [r for r in screen_text(view) if r]
         k = next(i for i, r in enumerate(rows) if "│ long x" in r)
@@ -128,11 +140,13 @@ async def test_keys_of_the_logs_screen(container_factory, wait_until, tmp_path):
         assert rows[k].count("x") + sum(r.count("x") for r in follow_on) == 400
         assert all(len(r) <= SIZE[0] for r in rows)
         await pilot.press("w")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: not view.wrap, what="wrap off")
         assert view.rows == view.count
 
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, LogScreen), what="the services screen"
+        )
         assert not isinstance(app.screen, LogScreen)
 
 
@@ -173,10 +187,9 @@ async def test_the_palette_opens_the_logs_of_a_service(container_factory, wait_u
     app = MltuiApp()
     async with app.run_test(size=SIZE) as pilot:
         await until_service(pilot, name)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await open_palette(pilot)
         await pilot.press(*keys("logs of"), "space", *keys("ui-logs-palette"))
-        await pilot.pause(0.5)
+        await palette_pick(pilot, name)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), what="the logs screen")
         assert app.screen.service.name == name

@@ -3,8 +3,10 @@ against the real engine."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from conftest import until_service
+from conftest import open_palette, palette_pick, until, until_service
 from textual.widgets import DataTable
 
 from mltui.core.config import Config, parse
@@ -53,27 +55,36 @@ def test_the_readme_key_reference_is_the_code():
 async def test_question_mark_shows_every_key_this_screen_first_and_closes(container_factory):
     name = container_factory("ui-help")
     app = MltuiApp()
+
+    async def help_shown(shown: bool = True) -> None:
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, HelpScreen) is shown,
+            timeout=10,
+            what="the help screen" if shown else "the help screen closed",
+        )
+
     async with app.run_test(size=SIZE) as pilot:
         await until_service(pilot, name)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
+        await help_shown()
         assert isinstance(app.screen, HelpScreen)
         assert app.screen.current == "Services"
         sections = [str(s.render()) for s in app.screen.query(".help-section")]
         assert sections[0] == "Services (this screen)"
         assert len(sections) == 6
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await help_shown(False)
         assert not isinstance(app.screen, HelpScreen)
 
         # from the logs screen, the logs keys come first
         app.open_logs(await until_service(pilot, name))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: logs_shown(app), timeout=10, what="the logs")
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
+        await help_shown()
         assert isinstance(app.screen, HelpScreen) and app.screen.current == "Logs"
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await help_shown(False)
         assert isinstance(app.screen, LogScreen)
 
 
@@ -92,10 +103,9 @@ async def test_the_palette_holds_every_action_of_the_screen(container_factory, w
         view = screen.query_one(LogView)
         before = view.timestamps
         # through the palette itself: typed, chosen, run on the logs screen
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await open_palette(pilot)
         await pilot.press(*keys("timestamps"))
-        await pilot.pause(0.5)
+        await palette_pick(pilot, "Timestamps (t)")
         await pilot.press("enter")
         await wait_until(pilot, lambda: view.timestamps is not before, what="the toggle")
         assert app.screen is screen
@@ -126,10 +136,9 @@ async def test_the_palette_offers_per_service_actions_that_fit(container_factory
         from mltui.core.gpu import describe_inside
         from mltui.ui.gpu import GpuScreen
 
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await open_palette(pilot)
         await pilot.press(*keys(f"gpu check of (no stack)/{serving}"))
-        await pilot.pause(0.5)
+        await palette_pick(pilot, f"GPU check of (no stack)/{serving}")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, GpuScreen), what="the GPU screen")
         screen = app.screen
@@ -157,19 +166,21 @@ async def test_config_theme_and_keymap_apply_and_bad_ones_are_said(container_fac
             "config.toml line 5: keys.services.nope: no binding has this id (`?` lists them); ignored"
         ]
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help on f1")
         assert isinstance(app.screen, HelpScreen)
         # the help screen shows the keys as remapped
         rows = {k.id: k.keys for k in catalogue(app.screen.keymap)}
         assert rows["app.help"] == "f1" and rows["services.logs"] == "L"
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.screen is app.services, what="the services screen")
         app.services.goto_service((await until_service(pilot, name)).key)
         await pilot.press("l")  # no longer bound
-        await pilot.pause(0.2)
+        await pilot.pause()  # (what a bound key would do is queued by now: let it run)
         assert not isinstance(app.screen, LogScreen)
         await pilot.press("L")
         await wait_until(pilot, lambda: isinstance(app.screen, LogScreen), what="logs on L")
+        # and `l` opened none late: one logs screen, the one `L` opened
+        assert sum(isinstance(s, LogScreen) for s in app.screen_stack) == 1
 
 
 async def test_an_unknown_theme_is_said_and_the_default_kept(container_factory):
@@ -209,13 +220,24 @@ async def test_the_mouse_picks_rows_and_scrolls_logs(container_factory, wait_unt
         # bring the row into view (other containers may be on the engine), then
         # put the cursor on another row without scrolling
         table.move_cursor(row=target, scroll=True, animate=False)
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot,
+            lambda: (
+                app.services.cursor_key() == row_key
+                and 0 <= target - int(table.scroll_y) < table.scrollable_content_region.height - 1
+            ),
+            what="the row in view",
+        )
         table.move_cursor(row=target - 1 if target else target + 1, scroll=False)
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot, lambda: app.services.cursor_key() != row_key, what="the cursor on another row"
+        )
         assert app.services.cursor_key() != row_key
         # a click on the row (1 for the header) puts the cursor there
         assert await pilot.click(DataTable, offset=(3, target + 1 - int(table.scroll_y)))
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot, lambda: app.services.cursor_key() == row_key, what="the cursor on the row"
+        )
         assert app.services.cursor_key() == row_key
 
         app.open_logs(service)
@@ -223,7 +245,19 @@ async def test_the_mouse_picks_rows_and_scrolls_logs(container_factory, wait_unt
         screen = app.screen
         await wait_until(pilot, lambda: len(screen.buffer) >= 400, what="the lines")
         view = screen.query_one(LogView)
-        await pilot.pause(0.3)
+        await wait_until(
+            pilot,
+            lambda: (
+                view.count == len(screen.buffer)
+                and view.allow_vertical_scroll  # (laid out: the wheel scrolls it)
+                and view.max_scroll_y > 0
+                and view.scroll_y == view.max_scroll_y
+            ),
+            what="the view at its end, scrollable",
+        )
+        # the view sticks to its end again after each refresh that follows new lines:
+        # let the one still queued run, or it undoes the wheel below
+        await asyncio.wait_for(view.wait_for_refresh(), 10)
         bottom = view.scroll_y
         assert view.following and bottom > 0
         # the wheel up scrolls and pauses following; back down to the end follows again
@@ -252,10 +286,9 @@ async def test_a_theme_picked_with_ctrl_t_is_remembered_unless_the_config_names_
         await until_service(pilot, name)
         assert app.theme == "textual-dark"
         assert not state.exists()  # nothing is written until the user picks
-        await pilot.press("ctrl+t")
-        await pilot.pause(0.3)
+        await open_palette(pilot, "ctrl+t")
         await pilot.press(*keys("nord"))
-        await pilot.pause(0.3)
+        await palette_pick(pilot, "nord")
         await pilot.press("enter")
         await wait_until(pilot, lambda: state.exists(), what="the state file")
         assert app.theme == "nord"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import open_palette, palette_pick
 from helpers import UnixProxy
 
 from mltui.core.engine import Engine, EngineTarget
@@ -134,11 +135,10 @@ async def test_palette_goes_to_a_service_and_enter_folds(container_factory, wait
         )
         key = service_key_for(app, name)
         assert app.services.cursor_key() != key
-        await pilot.press("g")
-        await pilot.pause(0.3)
+        await open_palette(pilot, "g")
         # "Logs of ..." matches too: the words of the command pick it
         await pilot.press(*"goto", "space", *"palette-target")
-        await pilot.pause(0.5)
+        await palette_pick(pilot, f"Go to service (no stack)/{name}")
         await pilot.press("enter")
         await wait_until(
             pilot,
@@ -182,7 +182,12 @@ async def test_hostile_labels_render_as_plain_text(container_factory, wait_until
         key = hostile_row()
         table = app.services.table
         table.move_cursor(row=table.get_row_index(key))  # on screen, and in the detail panel
-        await pilot.pause(0.3)
+        detail = app.services.query_one("#detail")
+        await wait_until(
+            pilot,
+            lambda: app.services.cursor_key() == key and str(detail.content).startswith("evil"),
+            what="the hostile project in the detail panel",
+        )
         shown = app.export_screenshot()
         assert "evil␛]52;c;aGVsbG8=␇␛[2Jproj" in shown
         assert "\x1b" not in shown and "\x07" not in shown
@@ -201,12 +206,13 @@ def test_quitting_ends_the_process_at_once(container_factory):
     name = container_factory("ui-quit")
 
     async def main() -> float:
-        from conftest import until_service
+        from conftest import until, until_service
 
         app = MltuiApp()
         async with app.run_test(size=SIZE) as pilot:
             await until_service(pilot, name)
-            await pilot.pause(0.5)
+            # the watcher is inside an event window, the case that used to hold the exit
+            await until(pilot, lambda: app._stream is not None, what="the event stream open")
             await pilot.press("q")
         return time.monotonic()
 

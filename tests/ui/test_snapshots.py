@@ -7,6 +7,7 @@ from datetime import timezone
 from pathlib import Path
 
 import pytest
+from conftest import until
 from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
 from mltui.core.config import Config
@@ -25,14 +26,21 @@ def _app(theme: str = "textual-dark", data=None, at: float = RECORDED_AT) -> Mlt
     )
 
 
+def _done(app, group: str) -> bool:
+    """No worker of ``group`` is pending or running."""
+    return all(w.is_finished for w in app.workers if w.group == group)
+
+
 async def _settled(pilot) -> None:
+    """The inventory as pictured: the first paint from the list calls, then the full
+    snapshot (with inspects), both applied, and no refresh under way."""
     app = pilot.app
-    for _ in range(100):
-        if app.snapshots_applied:
-            break
-        await pilot.pause(0.05)
-    assert app.snapshots_applied, "no snapshot reached the screen"
-    await pilot.pause(0.2)
+    await until(
+        pilot,
+        lambda: app.snapshots_applied >= 2 and _done(app, "refresh"),
+        timeout=10,
+        what="the full snapshot on screen",
+    )
 
 
 TOKEN = "c8eb1f3a9d2e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a"
@@ -66,8 +74,15 @@ def _notebooks():
 async def _open_notebooks(pilot) -> None:
     from mltui.ui.jupyter import NotebookScreen
 
-    pilot.app.push_screen(NotebookScreen(None, None, notebooks=_notebooks()))
-    await pilot.pause(0.3)
+    screen = NotebookScreen(None, None, notebooks=_notebooks())
+    await pilot.app.push_screen(screen)
+    table = screen.query_one("DataTable")
+    await until(
+        pilot,
+        lambda: pilot.app.screen is screen and table.row_count == 3,
+        timeout=10,
+        what="the three notebooks in the table",
+    )
 
 
 async def _open_predict(pilot) -> None:
@@ -100,15 +115,23 @@ async def _open_predict(pilot) -> None:
         core.Signature("input_1", "DT_FLOAT", (224, 224, 3), "dense", "metadata"),
     )  # fmt: skip
 
-    pilot.app.push_screen(
-        PredictScreen(
-            folder="stacks/demo/test-images",
-            results=results,
-            summary=summary,
-            endpoint=endpoint,
-        )
+    screen = PredictScreen(
+        folder="stacks/demo/test-images",
+        results=results,
+        summary=summary,
+        endpoint=endpoint,
     )
-    await pilot.pause(0.3)
+    await pilot.app.push_screen(screen)
+    # the folder field has the focus: its cursor shown steadily, so the picture does
+    # not depend on the blink's phase when it is taken (a slow machine took it hidden)
+    screen.query_one("#pr-folder").cursor_blink = False
+    table = screen.query_one("DataTable")
+    await until(
+        pilot,
+        lambda: pilot.app.screen is screen and table.row_count == len(results),
+        timeout=10,
+        what="the results in the table",
+    )
 
 
 async def _open_gpu(pilot) -> None:
@@ -121,20 +144,28 @@ async def _open_gpu(pilot) -> None:
     info = app.engine_info
     info = type(info)(**{**info.__dict__, "runtimes": ("nvidia", "runc")})
     screen = GpuScreen(lambda: FakeNvml([H100, A10]), None, info, app.snapshot, live=False)
-    app.push_screen(screen)
-    for _ in range(50):
-        if screen.host is not None:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.2)
+    await app.push_screen(screen)
+    await until(
+        pilot,
+        lambda: screen.host is not None and _done(app, "gpu-nvml"),
+        timeout=10,
+        what="the GPUs read and shown",
+    )
 
 
 async def _open_main(pilot) -> None:
     """The cursor on the crash-looping service shows its last error below."""
-    table = pilot.app.services.table
-    key = next(k for k, r in pilot.app.services._rows.items() if r.cells[0] == "crash")
+    services = pilot.app.services
+    table = services.table
+    key = next(k for k, r in services._rows.items() if r.cells[0] == "crash")
     table.move_cursor(row=table.get_row_index(key))
-    await pilot.pause(0.1)
+    detail = services.query_one("#detail")
+    await until(
+        pilot,
+        lambda: services.cursor_key() == key and str(detail.content).startswith("crash"),
+        timeout=10,
+        what="the crash-looping service in the detail",
+    )
 
 
 async def _open_logs(pilot) -> None:
@@ -142,19 +173,36 @@ async def _open_logs(pilot) -> None:
     app = pilot.app
     svc = next(s for s in app.snapshot.services() if s.name == "trainer")
     app.open_logs(svc)
-    for _ in range(100):
+
+    def pictured() -> bool:
+        """Every line in, each replica followed, the view at its end, the bar says so."""
         screen = app.screen
-        if getattr(screen, "session", None) is not None and len(screen.buffer) >= 56:
-            break
-        await pilot.pause(0.05)
+        session = getattr(screen, "session", None)
+        if session is None or len(screen.buffer) < 56:
+            return False
+        view = screen.view
+        bar = str(screen.query_one("#log-bar").render())
+        return (
+            all(session.state_of(i) == "following" for i in range(len(screen.names)))
+            and view.count == len(screen.buffer)
+            and view.following
+            and view.scroll_y == view.max_scroll_y
+            and f"following · {len(screen.buffer)} lines" in bar
+        )
+
+    await until(pilot, pictured, timeout=10, what="the merged logs as pictured")
     assert len(app.screen.buffer) == 56
-    await pilot.pause(0.3)
 
 
 async def _open_help(pilot) -> None:
     """Every key, the services screen's first."""
     await pilot.press("question_mark")
-    await pilot.pause(0.3)
+    await until(
+        pilot,
+        lambda: type(pilot.app.screen).__name__ == "HelpScreen" and pilot.app.screen.is_mounted,
+        timeout=10,
+        what="the help screen",
+    )
     assert type(pilot.app.screen).__name__ == "HelpScreen"
 
 
