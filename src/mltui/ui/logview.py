@@ -154,7 +154,9 @@ class LogView(ScrollView, can_focus=True):
         """Show the end (following); once the layout knows the view's size."""
 
         def go() -> None:
-            self._scroll_self(self.max_scroll_y)
+            # after the refresh the user may have scrolled away: then it stays put
+            if self.following:
+                self._scroll_self(self.max_scroll_y)
 
         if self.size.height:
             go()
