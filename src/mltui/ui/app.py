@@ -19,7 +19,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
-from ..core.inventory.events import event_changes_engine, event_container_id, event_matters
+from ..core.inventory.events import (
+    SettleSchedule,
+    event_changes_engine,
+    event_container_id,
+    event_matters,
+)
 from ..core.inventory.model import Service, Snapshot
 from ..core.inventory.reader import WarmStart
 from ..core.roles import is_notebook, serving_target
@@ -45,6 +50,9 @@ EVENT_WINDOW_S = 15.0
 FIRST_PAINT_WAIT_S = 2.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
 DEBOUNCE_S = 0.1
+# Swarm task state changes send no event: while a task is between states, and for
+# a while after a reconnect, the inventory is read again (core/inventory/events.py,
+# SettleSchedule: 1 s after the last snapshot, backing off to 5 s).
 
 
 class MltuiApp(App[int]):
@@ -95,6 +103,9 @@ class MltuiApp(App[int]):
         self.snapshots_applied = 0
         self._quick_painted = False
         self._stopping = False
+        self._settling = SettleSchedule()
+        self._settle_timer: Timer | None = None
+        self._lost_engine = False
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -223,9 +234,17 @@ class MltuiApp(App[int]):
         was_connected = False
         while not worker.is_cancelled and not self._stopping:
             try:
+                # Events from `since` on are replayed by the stream opened below, and
+                # every snapshot of this connection starts after it: nothing that
+                # happens between a snapshot and the stream is missed.
                 since = time.time()
                 info = self._take_warm_up() or self.engine.info()
                 self.inventory.set_info(info)
+                if was_connected:
+                    # The engine may have restarted: containers it restarted keep
+                    # their ids and states, and their events came before `since`.
+                    # Inspect everything again.
+                    self.inventory.invalidate()
                 self.post_message(EngineStateChanged(info))
                 if self._quick_painted:
                     # let the first rows reach the screen before the full snapshot
@@ -306,6 +325,19 @@ class MltuiApp(App[int]):
 
     # -- refreshes -------------------------------------------------------------
     def _poll(self) -> None:
+        if self.engine_info.connected:
+            self.post_message(RefreshWanted())
+
+    def _settle(self, snapshot: Snapshot) -> None:
+        """Read the inventory again soon while what it shows is still moving and no
+        event will say so: a swarm task between states, or just after a reconnect."""
+        if self._settle_timer is None:
+            delay = self._settling.next_delay(snapshot)
+            if delay is not None:
+                self._settle_timer = self.set_timer(delay, self._settle_due)
+
+    def _settle_due(self) -> None:
+        self._settle_timer = None
         if self.engine_info.connected:
             self.post_message(RefreshWanted())
 
@@ -445,6 +477,11 @@ class MltuiApp(App[int]):
         self.services.goto_service(message.key)
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
+        if not message.info.connected and self.engine_info.connected:
+            self._lost_engine = True
+        elif message.info.connected and self._lost_engine:
+            self._lost_engine = False
+            self._settling.reconnected()
         self.engine_info = message.info
         self.services.show_engine(message.info)
 
@@ -454,6 +491,7 @@ class MltuiApp(App[int]):
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
         self.services.show_snapshot(message.snapshot)
+        self._settle(message.snapshot)
         if not self._painted.is_set():
             self.call_after_refresh(self._painted.set)
         for screen in self.screen_stack:
