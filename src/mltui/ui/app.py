@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
-from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
+from ..core.engine import Backoff, Engine, EngineError, EngineInfo, EngineUnavailable
 from ..core.inventory.events import (
     SettleSchedule,
     event_changes_engine,
@@ -106,6 +106,7 @@ class MltuiApp(App[int]):
         self._settling = SettleSchedule()
         self._settle_timer: Timer | None = None
         self._lost_engine = False
+        self._connected_before = False  # the watcher has connected once
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -231,7 +232,6 @@ class MltuiApp(App[int]):
         """Connect, follow the event stream, reconnect with backoff when it breaks."""
         worker = get_current_worker()
         backoff = Backoff()
-        was_connected = False
         while not worker.is_cancelled and not self._stopping:
             try:
                 # Events from `since` on are replayed by the stream opened below, and
@@ -240,11 +240,11 @@ class MltuiApp(App[int]):
                 since = time.time()
                 info = self._take_warm_up() or self.engine.info()
                 self.inventory.set_info(info)
-                if was_connected:
-                    # The engine may have restarted: containers it restarted keep
-                    # their ids and states, and their events came before `since`.
-                    # Inspect everything again.
-                    self.inventory.invalidate()
+                # The engine may have restarted since the inspects were read (even
+                # before this watcher first got here): containers it restarted keep
+                # their ids and states, and their events came before `since`.
+                # Inspect everything again (at the first connect there is nothing).
+                self.inventory.invalidate()
                 self.post_message(EngineStateChanged(info))
                 if self._quick_painted:
                     # let the first rows reach the screen before the full snapshot
@@ -255,13 +255,16 @@ class MltuiApp(App[int]):
                 self.post_message(RefreshWanted(now=True))
                 until = since + EVENT_WINDOW_S
                 stream = self.engine.events(since=since, until=until)
-            except EngineUnavailable as exc:
-                state = "reconnecting" if was_connected else "down"
+            except EngineError as exc:
+                # nothing answers, or an engine still starting refuses (a 5xx): retry
+                state = "reconnecting" if self._connected_before else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
                 self._wait(worker, backoff.next())
                 continue
             backoff.reset()
-            was_connected = True
+            # kept on the app, not the worker: a watcher restarted after an error
+            # still knows that the engine it finds may have restarted
+            self._connected_before = True
             self._hold(stream)
             try:
                 while not worker.is_cancelled and not self._stopping:
@@ -276,7 +279,7 @@ class MltuiApp(App[int]):
                     since, until = until, max(until, time.time()) + EVENT_WINDOW_S
                     stream = self.engine.events(since=since, until=until)
                     self._hold(stream)
-            except EngineUnavailable as exc:
+            except EngineError as exc:
                 if worker.is_cancelled:
                     break
                 self.post_message(
