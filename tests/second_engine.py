@@ -271,12 +271,15 @@ class SecondEngine:
     def close(self) -> None:
         try:
             if self.proc is not None and self.proc.poll() is None:
-                # what a test left running goes first, so the daemon stops quickly
-                for args in (("swarm", "leave", "--force"),):
-                    try:
-                        self.docker(*args, timeout=30)
-                    except (AssertionError, subprocess.TimeoutExpired):
-                        pass
+                # what a test left running goes first (killed: `sleep` ignores
+                # SIGTERM), so the daemon stops at once
+                try:
+                    self.docker("swarm", "leave", "--force", timeout=30)
+                    left = self.docker("ps", "-aq", timeout=30).split()
+                    if left:
+                        self.docker("rm", "-f", *left, timeout=60)
+                except (AssertionError, subprocess.TimeoutExpired):
+                    pass
             self.stop()
         finally:
             for pid in self._own_processes():

@@ -20,7 +20,8 @@ import time
 import pytest
 from second_engine import SecondEngine, alive, wait_for
 
-from mltui.core.engine import Engine, EngineTarget
+from mltui.core.engine import Engine, EngineTarget, EngineUnavailable
+from mltui.core.inventory import Inventory
 from mltui.ui.app import MltuiApp
 
 pytestmark = pytest.mark.engine
@@ -154,3 +155,41 @@ async def test_the_tui_recovers_from_a_real_engine_restart_by_itself(second_engi
         svc = service(app, "restarted")
         assert svc.restarts >= REPLICAS and svc.last_exit == 137
         print(f"recovered {took:.1f} s after the engine answered; states seen: {seen}")
+
+
+def test_inventory_through_a_real_restart(second_engine, test_image):
+    """The Inventory alone: a sentence while the engine is away, the same services
+    after, and a container restarted in place read afresh once told to forget."""
+    engine = second_engine
+    engine.docker(
+        "run", "-d", "--restart", "always", "--name", "inv-loose", test_image, "sleep", "infinity"
+    )
+    inventory = Inventory(Engine(EngineTarget(engine.url, "test"), timeout=5))
+    try:
+        first = inventory.snapshot()
+        assert first.engine.connected and first.engine.swarm == "active"
+        keys = {s.key for s in first.services()}
+        pid = int(engine.docker("inspect", "-f", "{{.State.Pid}}", "inv-loose"))
+        killed_at = time.time()
+        engine.kill()
+        with pytest.raises(EngineUnavailable) as caught:
+            inventory.snapshot()
+        assert caught.value.message.startswith(f"no Docker engine answers at {engine.url}")
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not alive(pid), 10, "the program to end")
+        engine.start()
+        again = wait_for(lambda: _snapshot_or_none(inventory), 30, "a snapshot after the restart")
+        assert again.engine.connected
+        assert {s.key for s in again.services()} >= keys
+        inventory.invalidate()  # what the app does at every connect
+        loose = next(s for s in inventory.snapshot().services() if s.name == "inv-loose")
+        assert loose.state == "running" and (loose.replicas[0].since or 0) >= killed_at
+    finally:
+        inventory.engine.close()
+
+
+def _snapshot_or_none(inventory):
+    try:
+        return inventory.snapshot()
+    except EngineUnavailable:
+        return None

@@ -245,3 +245,42 @@ def test_settle_schedule_backs_off_and_stops_when_settled():
     assert schedule.next_delay(still) == 2.0
     clock.now += 0.2
     assert schedule.next_delay(still) is None
+
+
+def test_settle_schedule_checks_soon_again_when_a_task_moves():
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def at_state(state):
+        return build_snapshot(
+            INFO, [], [_service("svc", 1)], [_task("svc", "a", 1, state, base, 0)]
+        )
+
+    schedule = SettleSchedule(first=1.0, maximum=5.0, clock=Clock())
+    assert [schedule.next_delay(at_state("preparing")) for _ in range(3)] == [1.0, 2.0, 4.0]
+    assert schedule.next_delay(at_state("starting")) == 1.0  # it moved: look again soon
+    assert schedule.next_delay(at_state("starting")) == 2.0
+
+
+def test_settle_schedule_knows_a_reconnect_from_the_first_connect():
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    still = build_snapshot(
+        INFO, [], [_service("svc", 1)], [_task("svc", "a", 1, "running", base, 0)]
+    )
+    schedule = SettleSchedule(clock=Clock())
+    schedule.engine_changed(False, True)  # connecting -> connected: not a reconnect
+    assert schedule.next_delay(still) is None
+    schedule.engine_changed(True, False)
+    schedule.engine_changed(False, False)  # down, still down
+    assert schedule.next_delay(still) is None
+    schedule.engine_changed(False, True)
+    assert schedule.next_delay(still) == 1.0
+
+
+def test_a_task_no_node_can_take_is_not_polled_for():
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    waiting = _task("svc", "a", 1, "pending", base, 0)
+    snap = build_snapshot(INFO, [], [_service("svc", 1)], [waiting])
+    assert tasks_settling(snap)  # pending on its way: the scheduler is at it
+    waiting["Status"]["Err"] = "no suitable node (insufficient resources on 1 node)"
+    snap = build_snapshot(INFO, [], [_service("svc", 1)], [waiting])
+    assert not tasks_settling(snap)  # waits for a change that sends an event of its own

@@ -50,9 +50,6 @@ EVENT_WINDOW_S = 15.0
 FIRST_PAINT_WAIT_S = 2.0
 # Several events in a burst (a stack deploy sends dozens) make one refresh.
 DEBOUNCE_S = 0.1
-# Swarm task state changes send no event: while a task is between states, and for
-# a while after a reconnect, the inventory is read again (core/inventory/events.py,
-# SettleSchedule: 1 s after the last snapshot, backing off to 5 s).
 
 
 class MltuiApp(App[int]):
@@ -105,7 +102,6 @@ class MltuiApp(App[int]):
         self._stopping = False
         self._settling = SettleSchedule()
         self._settle_timer: Timer | None = None
-        self._lost_engine = False
         self._connected_before = False  # the watcher has connected once
 
     # -- lifecycle -------------------------------------------------------------
@@ -234,16 +230,12 @@ class MltuiApp(App[int]):
         backoff = Backoff()
         while not worker.is_cancelled and not self._stopping:
             try:
-                # Events from `since` on are replayed by the stream opened below, and
-                # every snapshot of this connection starts after it: nothing that
-                # happens between a snapshot and the stream is missed.
+                # the stream below replays events from `since`, before any snapshot
                 since = time.time()
                 info = self._take_warm_up() or self.engine.info()
                 self.inventory.set_info(info)
-                # The engine may have restarted since the inspects were read (even
-                # before this watcher first got here): containers it restarted keep
-                # their ids and states, and their events came before `since`.
-                # Inspect everything again (at the first connect there is nothing).
+                # the engine may have restarted (containers it restarted keep their
+                # ids and states, their events came before `since`): inspect again
                 self.inventory.invalidate()
                 self.post_message(EngineStateChanged(info))
                 if self._quick_painted:
@@ -256,15 +248,13 @@ class MltuiApp(App[int]):
                 until = since + EVENT_WINDOW_S
                 stream = self.engine.events(since=since, until=until)
             except EngineError as exc:
-                # nothing answers, or an engine still starting refuses (a 5xx): retry
+                # nothing answers, or an engine still starting refuses: retry
                 state = "reconnecting" if self._connected_before else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
                 self._wait(worker, backoff.next())
                 continue
             backoff.reset()
-            # kept on the app, not the worker: a watcher restarted after an error
-            # still knows that the engine it finds may have restarted
-            self._connected_before = True
+            self._connected_before = True  # on the app: outlives a restarted watcher
             self._hold(stream)
             try:
                 while not worker.is_cancelled and not self._stopping:
@@ -333,7 +323,9 @@ class MltuiApp(App[int]):
 
     def _settle(self, snapshot: Snapshot) -> None:
         """Read the inventory again soon while what it shows is still moving and no
-        event will say so: a swarm task between states, or just after a reconnect."""
+        event will say so: a swarm task between states, or just after a reconnect
+        (core/inventory/events.py, SettleSchedule); what such a check reads reaches
+        the screens only when something moved."""
         if self._settle_timer is None:
             delay = self._settling.next_delay(snapshot)
             if delay is not None:
@@ -342,7 +334,24 @@ class MltuiApp(App[int]):
     def _settle_due(self) -> None:
         self._settle_timer = None
         if self.engine_info.connected:
-            self.post_message(RefreshWanted())
+            self._settle_check()
+
+    @work(thread=True, group="settle", exit_on_error=False, description="settle check")
+    def _settle_check(self) -> None:
+        try:
+            snapshot = self.inventory.snapshot()
+        except EngineUnavailable:
+            return  # the watcher notices, and reconnects
+        self.call_from_thread(self._settle_checked, snapshot)
+
+    def _settle_checked(self, snapshot: Snapshot) -> None:
+        current = self.snapshot
+        if current is not None and (
+            snapshot.taken_at < current.taken_at or snapshot.stacks == current.stacks
+        ):
+            self._settle(snapshot)
+        else:
+            self.post_message(SnapshotReady(snapshot))
 
     def action_refresh(self) -> None:
         self.inventory.invalidate()
@@ -480,11 +489,7 @@ class MltuiApp(App[int]):
         self.services.goto_service(message.key)
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
-        if not message.info.connected and self.engine_info.connected:
-            self._lost_engine = True
-        elif message.info.connected and self._lost_engine:
-            self._lost_engine = False
-            self._settling.reconnected()
+        self._settling.engine_changed(self.engine_info.connected, message.info.connected)
         self.engine_info = message.info
         self.services.show_engine(message.info)
 

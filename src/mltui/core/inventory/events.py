@@ -59,11 +59,16 @@ TASK_ENDING = frozenset({"shutdown", "remove", "complete"})
 def tasks_settling(snapshot: Snapshot) -> bool:
     """Whether a swarm replica in ``snapshot`` is between states (see
     :data:`TASK_TRANSITIONAL`): no event will announce where it lands, so the
-    caller reads the task list again soon, until this is False."""
+    caller reads the task list again soon, until this is False. A task the
+    scheduler cannot place (pending, with an error) is not counted."""
     for service in snapshot.services():
         if service.kind != "swarm":
             continue
         for replica in service.replicas:
+            if replica.state == "pending" and replica.error:
+                # "no suitable node": it waits for a change that sends an event of
+                # its own (a node joins, another task ends), not for time to pass
+                continue
             if replica.state in TASK_TRANSITIONAL:
                 return True
             if replica.state == "running" and replica.desired_state in TASK_ENDING:
@@ -77,9 +82,10 @@ class SettleSchedule:
     ``after_reconnect`` seconds after a reconnect (an engine that restarted shows
     its old tasks as running until it has stopped them, without an event).
 
-    The delays start at ``first`` and back off to ``maximum``, so a task that
-    stays pending (no node can take it) costs a list call every few seconds,
-    no more; they start again from ``first`` once everything has settled.
+    The delays start at ``first`` and back off to ``maximum`` while the replicas
+    between states stay where they are (a slow image pull costs a list call every
+    few seconds, no more); they start again from ``first`` when one moves, and
+    once everything has settled.
     """
 
     def __init__(
@@ -93,14 +99,37 @@ class SettleSchedule:
         self.clock = clock
         self._backoff = Backoff(first, maximum)
         self._until = 0.0
+        self._last: tuple[tuple[str, str, str], ...] = ()
+        self._lost = False
 
     def reconnected(self) -> None:
         self._until = self.clock() + self.after_reconnect
         self._backoff.reset()
 
+    def engine_changed(self, was_connected: bool, connected: bool) -> None:
+        """Follow the engine's state: connected again after losing it is a reconnect."""
+        if was_connected and not connected:
+            self._lost = True
+        elif connected and self._lost:
+            self._lost = False
+            self.reconnected()
+
     def next_delay(self, snapshot: Snapshot) -> float | None:
         """Seconds until the next read, or None when ``snapshot`` has settled."""
+        where = _task_states(snapshot)
+        if where != self._last:
+            self._backoff.reset()
+            self._last = where
         if tasks_settling(snapshot) or self.clock() < self._until:
             return self._backoff.next()
         self._backoff.reset()
         return None
+
+
+def _task_states(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (r.key, r.state, r.desired_state)
+        for s in snapshot.services()
+        if s.kind == "swarm"
+        for r in s.replicas
+    )
