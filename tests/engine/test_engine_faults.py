@@ -239,3 +239,23 @@ def test_raw_socket_errors_read_like_docker_py_errors(tmp_path):
     server.close()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_events_between_a_snapshot_and_the_stream_are_replayed(container_factory, run_id):
+    """The watcher subscribes from the time a snapshot starts (events `since`), so a
+    change between the snapshot and the stream opening is not lost."""
+    import time
+
+    engine = Engine()
+    try:
+        since = time.time()
+        Inventory(engine).snapshot()
+        name = container_factory("between")  # after the snapshot, before the stream
+        stream = engine.events(since=since, until=time.time() + 1)
+        seen = [
+            (e.get("Action"), (e.get("Actor") or {}).get("Attributes", {}).get("name"))
+            for e in stream
+        ]
+        assert ("start", name) in seen, seen
+    finally:
+        engine.close()

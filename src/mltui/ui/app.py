@@ -18,8 +18,13 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
-from ..core.engine import Backoff, Engine, EngineInfo, EngineUnavailable
-from ..core.inventory.events import event_changes_engine, event_container_id, event_matters
+from ..core.engine import Backoff, Engine, EngineError, EngineInfo, EngineUnavailable
+from ..core.inventory.events import (
+    SettleSchedule,
+    event_changes_engine,
+    event_container_id,
+    event_matters,
+)
 from ..core.inventory.model import Service, Snapshot
 from ..core.inventory.reader import WarmStart
 from ..core.roles import is_notebook, serving_target
@@ -95,6 +100,9 @@ class MltuiApp(App[int]):
         self.snapshots_applied = 0
         self._quick_painted = False
         self._stopping = False
+        self._settling = SettleSchedule()
+        self._settle_timer: Timer | None = None
+        self._connected_before = False  # the watcher has connected once
 
     # -- lifecycle -------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -220,12 +228,15 @@ class MltuiApp(App[int]):
         """Connect, follow the event stream, reconnect with backoff when it breaks."""
         worker = get_current_worker()
         backoff = Backoff()
-        was_connected = False
         while not worker.is_cancelled and not self._stopping:
             try:
+                # the stream below replays events from `since`, before any snapshot
                 since = time.time()
                 info = self._take_warm_up() or self.engine.info()
                 self.inventory.set_info(info)
+                # the engine may have restarted (containers it restarted keep their
+                # ids and states, their events came before `since`): inspect again
+                self.inventory.invalidate()
                 self.post_message(EngineStateChanged(info))
                 if self._quick_painted:
                     # let the first rows reach the screen before the full snapshot
@@ -236,13 +247,14 @@ class MltuiApp(App[int]):
                 self.post_message(RefreshWanted(now=True))
                 until = since + EVENT_WINDOW_S
                 stream = self.engine.events(since=since, until=until)
-            except EngineUnavailable as exc:
-                state = "reconnecting" if was_connected else "down"
+            except EngineError as exc:
+                # nothing answers, or an engine still starting refuses: retry
+                state = "reconnecting" if self._connected_before else "down"
                 self.post_message(EngineStateChanged(self.engine.down_info(exc.message, state)))
                 self._wait(worker, backoff.next())
                 continue
             backoff.reset()
-            was_connected = True
+            self._connected_before = True  # on the app: outlives a restarted watcher
             self._hold(stream)
             try:
                 while not worker.is_cancelled and not self._stopping:
@@ -257,7 +269,7 @@ class MltuiApp(App[int]):
                     since, until = until, max(until, time.time()) + EVENT_WINDOW_S
                     stream = self.engine.events(since=since, until=until)
                     self._hold(stream)
-            except EngineUnavailable as exc:
+            except EngineError as exc:
                 if worker.is_cancelled:
                     break
                 self.post_message(
@@ -308,6 +320,38 @@ class MltuiApp(App[int]):
     def _poll(self) -> None:
         if self.engine_info.connected:
             self.post_message(RefreshWanted())
+
+    def _settle(self, snapshot: Snapshot) -> None:
+        """Read the inventory again soon while what it shows is still moving and no
+        event will say so: a swarm task between states, or just after a reconnect
+        (core/inventory/events.py, SettleSchedule); what such a check reads reaches
+        the screens only when something moved."""
+        if self._settle_timer is None:
+            delay = self._settling.next_delay(snapshot)
+            if delay is not None:
+                self._settle_timer = self.set_timer(delay, self._settle_due)
+
+    def _settle_due(self) -> None:
+        self._settle_timer = None
+        if self.engine_info.connected:
+            self._settle_check()
+
+    @work(thread=True, group="settle", exit_on_error=False, description="settle check")
+    def _settle_check(self) -> None:
+        try:
+            snapshot = self.inventory.snapshot()
+        except EngineUnavailable:
+            return  # the watcher notices, and reconnects
+        self.call_from_thread(self._settle_checked, snapshot)
+
+    def _settle_checked(self, snapshot: Snapshot) -> None:
+        current = self.snapshot
+        if current is not None and (
+            snapshot.taken_at < current.taken_at or snapshot.stacks == current.stacks
+        ):
+            self._settle(snapshot)
+        else:
+            self.post_message(SnapshotReady(snapshot))
 
     def action_refresh(self) -> None:
         self.inventory.invalidate()
@@ -445,6 +489,7 @@ class MltuiApp(App[int]):
         self.services.goto_service(message.key)
 
     def on_engine_state_changed(self, message: EngineStateChanged) -> None:
+        self._settling.engine_changed(self.engine_info.connected, message.info.connected)
         self.engine_info = message.info
         self.services.show_engine(message.info)
 
@@ -454,6 +499,7 @@ class MltuiApp(App[int]):
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
         self.services.show_snapshot(message.snapshot)
+        self._settle(message.snapshot)
         if not self._painted.is_set():
             self.call_after_refresh(self._painted.set)
         for screen in self.screen_stack:

@@ -43,6 +43,12 @@ from .times import parse_time
 # Task states that end a task badly.
 TASK_FAILED = {"failed", "rejected", "orphaned"}
 CRASHLOOP_WINDOW = 300.0  # seconds of task history that count towards a crash loop
+# Exit codes of a container stopped from outside rather than by its own program:
+# SIGKILL (a restarting engine kills what it finds), SIGTERM, and 255 (the shim
+# went with the daemon, so the exit was never seen).
+ENGINE_STOP_EXITS = frozenset({137, 143, 255})
+# A task still running since this long before a failure survived that moment.
+SURVIVOR_MARGIN_S = 1.0
 
 
 def _container_replica(
@@ -162,12 +168,52 @@ def _task_time(task: Mapping[str, Any]) -> float:
     return parse_time(status.get("Timestamp")) or parse_time(task.get("UpdatedAt")) or 0.0
 
 
+def _task_exit(task: Mapping[str, Any]) -> int | None:
+    status = json_object(task.get("Status"))
+    code = json_int(json_object(status.get("ContainerStatus")).get("ExitCode"))
+    if code is None:
+        match = re.search(r"non-zero exit \((-?\d+)\)", str(status.get("Err") or ""))
+        code = int(match.group(1)) if match else None
+    return code
+
+
+def engine_stop_failures(tasks: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The ids of failed tasks that ended because their engine went away, not their program.
+
+    Swarm events do not say why a task failed, so this reads it from the task list
+    (recorded in tests/unit/data/swarm-engine-restart.json): when dockerd restarts,
+    it kills what it finds (exit 137, or 255 when the exit was lost with the daemon)
+    and every task of that node fails at the same moment. The rule: a failed task
+    was stopped by its engine when its exit code is one of :data:`ENGINE_STOP_EXITS`
+    and no task of the same node, of any service, was running from before that
+    moment and is running still (nothing on the node survived it). A program that
+    crashes (any other exit code), or one killed while its neighbours kept running,
+    counts towards a crash loop as before. Known limit: a service alone on its node
+    whose replicas are all OOM-killed together (137) reads as an engine stop.
+    """
+    running_since: dict[str, list[float]] = {}
+    for task in tasks:
+        if str(json_object(task.get("Status")).get("State") or "") == "running":
+            running_since.setdefault(str(task.get("NodeID") or ""), []).append(_task_time(task))
+    stopped: set[str] = set()
+    for task in tasks:
+        state = str(json_object(task.get("Status")).get("State") or "")
+        if state not in TASK_FAILED or _task_exit(task) not in ENGINE_STOP_EXITS:
+            continue
+        moment = _task_time(task)
+        survivors = running_since.get(str(task.get("NodeID") or ""), [])
+        if not any(since < moment - SURVIVOR_MARGIN_S for since in survivors):
+            stopped.add(str(task.get("ID", "")))
+    return stopped
+
+
 def _swarm_service(
     svc: Mapping[str, Any],
     tasks: list[Mapping[str, Any]],
     containers: Mapping[str, Mapping[str, Any]],
     inspects: Mapping[str, Mapping[str, Any]],
     now: float,
+    engine_stops: frozenset[str] | set[str] = frozenset(),
 ) -> Service:
     spec = json_object(svc.get("Spec"))
     labels = labels_of(spec)
@@ -207,7 +253,11 @@ def _swarm_service(
         restarts += len(older)
         for t in history:
             state = str(json_object(t.get("Status")).get("State") or "")
-            if state in TASK_FAILED and now - _task_time(t) < CRASHLOOP_WINDOW:
+            if (
+                state in TASK_FAILED
+                and now - _task_time(t) < CRASHLOOP_WINDOW
+                and str(t.get("ID", "")) not in engine_stops
+            ):
                 recent_failures.append(t)
         replicas.append(_task_replica(current, len(older), containers, inspects, full_name))
 
@@ -321,12 +371,18 @@ def build_snapshot(
     for task in tasks:
         if isinstance(task, Mapping):
             tasks_by_service.setdefault(str(task.get("ServiceID", "")), []).append(task)
+    engine_stops = engine_stop_failures(tasks)
     swarm_stacks: dict[str, list[Service]] = {}
     for svc in services:
         if not isinstance(svc, Mapping):
             continue
         built = _swarm_service(
-            svc, tasks_by_service.get(str(svc.get("ID", "")), []), by_id, inspects, now
+            svc,
+            tasks_by_service.get(str(svc.get("ID", "")), []),
+            by_id,
+            inspects,
+            now,
+            engine_stops,
         )
         swarm_stacks.setdefault(built.stack, []).append(built)
 
