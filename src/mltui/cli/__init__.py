@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from . import config, demo, gpu, jupyter, logs, predict, ps, serve, tui
+from . import config, demo, down, gpu, jupyter, logs, predict, ps, restart, scale, serve, tui
 from .common import CommandError
 
 # sub-command -> its module, in the order `mltui --help` lists them
@@ -30,6 +30,9 @@ COMMANDS: dict[str, ModuleType] = {
     "predict": predict,
     "gpu": gpu,
     "demo": demo,
+    "scale": scale,
+    "restart": restart,
+    "down": down,
 }
 
 

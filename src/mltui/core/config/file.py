@@ -33,6 +33,7 @@ EXAMPLE = """\
 
 # theme = "nord"                # the palette's "Theme" (ctrl+t) lists them; unset:
                                 # the last one picked there, else a dark one
+read_only = false               # true: refuse every action (scale, restart, down)
 
 [keys]                          # binding id = "key[,key...]"; the ids are in `?` help
 # "services.logs" = "L"
@@ -126,7 +127,7 @@ def parse(text: str, path: str = "") -> tuple[Config, list[Problem]]:
         return Config(path=path), [problem] if problem else []
     lines = locate(text)
     check = Checker(path, lines)
-    check.unknown(data, {"theme", "keys", "logs", "engine", "predict"})
+    check.unknown(data, {"theme", "read_only", "keys", "logs", "engine", "predict"})
     d = Config()
     theme = check.string(data, "theme", "", d.theme)
     logs = check.table(data, "logs")
@@ -135,6 +136,7 @@ def parse(text: str, path: str = "") -> tuple[Config, list[Problem]]:
     check.unknown(engine, {"refresh_fallback_s"}, "engine.")
     config = Config(
         theme=theme,
+        read_only=check.boolean(data, "read_only", "", d.read_only),
         keys=check_keys(check, data),
         logs=LogsConfig(
             max_lines=check.integer(logs, "max_lines", "logs.", d.logs.max_lines, 100, 10_000_000),

@@ -93,6 +93,7 @@ class PredictConfig:
 @dataclass(frozen=True)
 class Config:
     theme: str = ""  # "": the UI's own default (a dark theme)
+    read_only: bool = False  # refuse every action (scale, restart, down)
     keys: dict[str, str] = field(default_factory=dict)
     logs: LogsConfig = field(default_factory=LogsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -111,6 +112,7 @@ class Config:
         """The configuration in effect, as TOML (`mltui config --show`)."""
         out = [
             f"theme = {toml_value(self.theme)}" if self.theme else "# theme: the default",
+            f"read_only = {toml_value(self.read_only)}",
             "",
             "[keys]",
         ]

@@ -1,0 +1,74 @@
+"""What `mltui scale`, `restart` and `down` share: refuse in read-only mode, plan
+against one snapshot, ask (or refuse without a terminal), run, wait, log.
+
+Exit status: 0 the change took effect, 1 it did not (the reason on stderr), 2 it
+could not start (refused, declined, a bad target, an engine that does not answer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from .common import CommandError, engine_snapshot, load_config
+
+if TYPE_CHECKING:
+    from ..core.engine import EngineTarget
+    from ..core.inventory import Snapshot
+    from ..deploy.actions import Plan
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--yes", "-y", action="store_true", help="do it without asking")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="refuse every action (as read_only = true in the config does)",
+    )
+
+
+def confirm(question: str, yes: bool, stdin: TextIO, stderr: TextIO) -> str:
+    """ "" when the action may go ahead, else why not (nothing is changed)."""
+    if yes:
+        return ""
+    if not stdin.isatty():
+        return "no terminal to ask on and no --yes: nothing changed"
+    print(f"{question} [y/N] ", end="", file=stderr, flush=True)
+    answer = stdin.readline().strip().lower()
+    return "" if answer in ("y", "yes") else "not confirmed: nothing changed"
+
+
+def act(
+    args: argparse.Namespace,
+    who: str,
+    make_plan: Callable[[Snapshot, EngineTarget], Plan],
+    stdin: TextIO | None = None,
+) -> int:
+    from ..deploy.actionlog import append
+    from ..deploy.actions import ActionError, execute
+
+    config, _ = load_config(args, quiet=True)
+    if args.read_only or config.read_only:
+        why = "--read-only" if args.read_only else "read_only = true in the config"
+        raise CommandError(who, f"refused: mltui is read-only ({why})")
+    engine, inventory, snapshot = engine_snapshot(args.host, who)
+    try:
+        try:
+            plan = make_plan(snapshot, engine.target)
+        except ActionError as exc:
+            raise CommandError(who, str(exc)) from None
+        refusal = confirm(plan.question, args.yes, stdin or sys.stdin, sys.stderr)
+        if refusal:
+            raise CommandError(who, f"{plan.question}\n{who}: {refusal}")
+        result = execute(plan, inventory, lambda text: print(f"{who}: {text}", file=sys.stderr))
+        problem = append(
+            plan.engine, plan.target, plan.commands, "ok" if result.ok else result.message
+        )
+        if problem:
+            print(f"{who}: {problem}", file=sys.stderr)
+        print(f"{who}: {result.message}", file=sys.stderr)
+        return 0 if result.ok else 1
+    finally:
+        engine.close()

@@ -1,0 +1,160 @@
+"""`mltui scale`, `restart` and `down` on the real engine: a swarm stack and a
+Compose v2 project, checked through the inventory; refusals change nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import COMPOSE_V2, STACKS, docker, wait_for
+
+from mltui.core.engine import Engine
+from mltui.core.inventory import Inventory, Service
+
+pytestmark = pytest.mark.engine
+STACK_FILE = STACKS / "actions.yml"
+
+
+def mltui(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mltui.cli", *args],
+        stdin=subprocess.DEVNULL,  # no terminal: only --yes acts
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
+def service(stack: str, name: str = "app") -> Service | None:
+    engine = Engine()
+    try:
+        snap = Inventory(engine).snapshot()
+    finally:
+        engine.close()
+    return next((s for s in snap.services() if s.stack == stack and s.name == name), None)
+
+
+def running_ids(stack: str) -> set[str]:
+    svc = service(stack)
+    return {r.container_id for r in svc.replicas if r.running} if svc else set()
+
+
+def log_lines() -> list[str]:
+    path = os.path.join(os.path.dirname(os.environ["MLTUI_STATE"]), "actions.log")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+@pytest.fixture
+def swarm_stack(swarm, test_image, run_id):
+    name = f"{run_id}act"
+    env = {"MLTUI_TEST_IMAGE": test_image}
+    docker("stack", "deploy", "--resolve-image", "never", "-c", str(STACK_FILE), name, env=env)
+    try:
+        wait_for(f"{name}/app running", lambda: len(running_ids(name)) == 1, timeout=90)
+        yield name
+    finally:
+        docker("stack", "rm", name, check=False)
+        wait_for(f"{name} removed", lambda: service(name) is None, timeout=60)
+        wait_for(
+            f"{name}'s volume free",
+            lambda: (
+                not docker(
+                    "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}", check=False
+                ).strip()
+            ),
+            timeout=60,
+        )
+        docker("volume", "rm", f"{name}_data", check=False)
+
+
+@pytest.fixture
+def compose_project(test_image, run_id):
+    name = f"{run_id}actc"
+    env = {**os.environ, "MLTUI_TEST_IMAGE": test_image}
+    base = [COMPOSE_V2, "-p", name, "-f", str(STACK_FILE)]
+    subprocess.run([*base, "up", "-d"], env=env, capture_output=True, check=True, timeout=120)
+    try:
+        wait_for(f"{name}/app running", lambda: len(running_ids(name)) == 1, timeout=60)
+        yield name, {"MLTUI_TEST_IMAGE": test_image}
+    finally:
+        subprocess.run([*base, "down", "-v", "-t", "1"], env=env, capture_output=True, check=False)
+        docker("volume", "rm", f"{name}_data", check=False)
+
+
+def test_swarm_scale_restart_and_refusals(swarm_stack):
+    target = f"{swarm_stack}/app"
+    logged = len(log_lines())
+
+    # no terminal and no --yes: refused, nothing changed
+    refused = mltui("scale", target, "3")
+    assert refused.returncode == 2, refused.stderr
+    assert "no terminal" in refused.stderr and "docker service scale" in refused.stderr
+    assert "--read-only" not in refused.stderr
+    read_only = mltui("scale", target, "3", "--yes", "--read-only")
+    assert read_only.returncode == 2 and "read-only" in read_only.stderr
+    absurd = mltui("scale", target, "5000", "--yes")
+    assert absurd.returncode == 2 and "more than 1000" in absurd.stderr
+    negative = mltui("scale", target, "--yes", "--", "-1")
+    assert negative.returncode == 2 and "0 or more" in negative.stderr
+    assert service(swarm_stack).desired == 1
+    assert len(log_lines()) == logged
+
+    up = mltui("scale", target, "3", "--yes")
+    assert up.returncode == 0, up.stderr
+    svc = service(swarm_stack)
+    assert (svc.running, svc.desired) == (3, 3)
+
+    before = running_ids(swarm_stack)
+    restart = mltui("restart", target, "--yes")
+    assert restart.returncode == 0, restart.stderr
+    after = running_ids(swarm_stack)
+    assert len(after) == 3 and not after & before  # every replica's container is new
+
+    down = mltui("scale", target, "1", "--yes")
+    assert down.returncode == 0, down.stderr
+    svc = service(swarm_stack)
+    assert (svc.running, svc.desired) == (1, 1)
+
+    lines = log_lines()[logged:]
+    assert len(lines) == 3
+    assert all(target in line and line.endswith("\tok") for line in lines)
+    assert "docker service scale --detach" in lines[0] and "update --force" in lines[1]
+
+
+def test_compose_v2_scale_and_down_keeps_volume(compose_project):
+    name, env = compose_project
+    logged = len(log_lines())
+    scale = mltui("scale", f"{name}/app", "2", "--yes", env=env)
+    assert scale.returncode == 0, scale.stderr
+    # the project's own file, through a Compose v2+ (the family that made it)
+    shown = next(line for line in scale.stderr.splitlines() if "running:" in line)
+    assert f"-p {name} -f {STACK_FILE} up -d --no-recreate --scale app=2 app" in shown
+    assert "/usr/bin/docker-compose" not in shown
+    svc = service(name)
+    assert (svc.running, svc.desired) == (2, 2)
+
+    refused = mltui("down", name, env=env)
+    assert refused.returncode == 2 and service(name) is not None
+
+    down = mltui("down", name, "--yes", env=env)
+    assert down.returncode == 0, down.stderr
+    assert service(name) is None
+    assert docker("volume", "ls", "-q", "--filter", f"name={name}_data").split() == [f"{name}_data"]
+    lines = log_lines()[logged:]
+    assert len(lines) == 2 and " down" in lines[1] and "-v" not in lines[1].split("\t")[3].split()
+
+
+def test_unknown_target_is_one_sentence(engine_info, run_id):
+    out = mltui("scale", f"{run_id}nosuch/app", "2", "--yes")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "no service" in out.stderr
