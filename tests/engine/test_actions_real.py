@@ -120,13 +120,21 @@ def test_swarm_scale_restart_and_refusals(swarm_stack):
     after = running_ids(swarm_stack)
     assert len(after) == 3 and not after & before  # every replica's container is new
 
+    slot_one = {r.container_id for r in service(swarm_stack).replicas if r.running and r.slot == 1}
+    one = mltui("restart", target, "--replica", "1", "--yes")
+    assert one.returncode == 0, one.stderr
+    svc = service(swarm_stack)
+    replaced = {r.container_id for r in svc.replicas if r.running and r.slot == 1}
+    assert replaced and not replaced & slot_one
+    assert {r.container_id for r in svc.replicas if r.running and r.slot != 1} <= after
+
     down = mltui("scale", target, "1", "--yes")
     assert down.returncode == 0, down.stderr
     svc = service(swarm_stack)
     assert (svc.running, svc.desired) == (1, 1)
 
     lines = log_lines()[logged:]
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert all(target in line and line.endswith("\tok") for line in lines)
     assert "docker service scale --detach" in lines[0] and "update --force" in lines[1]
 
@@ -143,6 +151,13 @@ def test_compose_v2_scale_and_down_keeps_volume(compose_project):
     svc = service(name)
     assert (svc.running, svc.desired) == (2, 2)
 
+    started = {r.container_id: r.since for r in service(name).replicas}
+    restart = mltui("restart", f"{name}/app", "--yes", env=env)
+    assert restart.returncode == 0, restart.stderr
+    again = {r.container_id: r.since for r in service(name).replicas if r.running}
+    assert again.keys() == started.keys()  # Compose restarts the same containers
+    assert all(again[cid] != since for cid, since in started.items())
+
     refused = mltui("down", name, env=env)
     assert refused.returncode == 2 and service(name) is not None
 
@@ -151,7 +166,7 @@ def test_compose_v2_scale_and_down_keeps_volume(compose_project):
     assert service(name) is None
     assert docker("volume", "ls", "-q", "--filter", f"name={name}_data").split() == [f"{name}_data"]
     lines = log_lines()[logged:]
-    assert len(lines) == 2 and " down" in lines[1] and "-v" not in lines[1].split("\t")[3].split()
+    assert len(lines) == 3 and " down" in lines[2] and "-v" not in lines[2].split("\t")[3].split()
 
 
 def test_unknown_target_is_one_sentence(engine_info, run_id):

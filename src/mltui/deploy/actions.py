@@ -236,6 +236,9 @@ def execute(
         outcome = run_call(call)
         if not outcome.ok:
             return Result(False, f"{call.shown} failed (exit {outcome.code}): {outcome.output}")
+    # a container restarted in place keeps its id: its cached inspect (when it
+    # started) is stale now
+    inventory.invalidate()
     deadline = time.monotonic() + timeout
     seen = ""
     while True:
