@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.inventory import Inventory, Snapshot
+from .dockercli import Call, run_call
 from .images import BuildError, Recipe, ensure_image, image_exists
 
 
@@ -122,17 +122,9 @@ def compose_command() -> list[str]:
 
 
 def _run_step(step: str, cmd: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=False,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-8:])
-        raise DemoError(f"{step} failed (exit {result.returncode}):\n{tail}")
+    outcome = run_call(Call(tuple(cmd), tuple(env.items())))
+    if not outcome.ok:
+        raise DemoError(f"{step} failed (exit {outcome.code}):\n{outcome.output}")
 
 
 def demo_env(plan: DemoPlan, images: dict[str, str]) -> dict[str, str]:
