@@ -136,3 +136,16 @@ def _blank(target: StatsTarget, why: str) -> ContainerStats:
         exit_code=target.exit_code,
         error=why,
     )
+
+
+def read_rates(
+    reader: StatsReader,
+    targets: Sequence[StatsTarget],
+    interval: float = 1.0,
+    pause: Callable[[float], None] = time.sleep,
+) -> dict[str, ContainerStats]:
+    """Two reads ``interval`` seconds apart (the CPU sampling window), for a
+    one-off command such as ``ps --stats``; the second read's figures."""
+    reader.read(targets)
+    pause(interval)
+    return reader.read(targets)
