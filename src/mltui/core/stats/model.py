@@ -34,9 +34,12 @@ def target_from_inspect(container_id: str, inspect: Mapping[str, Any] | None) ->
     pid = state.get("Pid")
     limit = host.get("Memory")
     code = state.get("ExitCode")
+    running = bool(state.get("Running", True))
+    if running:
+        code = None  # a running container's ExitCode is 0: it has not exited
     return StatsTarget(
         container_id=container_id,
-        running=bool(state.get("Running", True)),
+        running=running,
         pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None,
         memory_limit=limit if isinstance(limit, int) and limit > 0 else None,
         limit_known=isinstance(limit, int),
