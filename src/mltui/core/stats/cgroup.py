@@ -164,13 +164,18 @@ class CgroupFiles:
     def forget(self, container_id: str) -> None:
         self._where.pop(container_id, None)
 
-    def sample(self, target: StatsTarget) -> RawSample | None:
+    def system_ns(self) -> int | None:
+        """The host's CPU time now (one read of /proc/stat serves a whole refresh)."""
+        return system_cpu_ns(self.proc)
+
+    def sample(self, target: StatsTarget, system_ns: int | None = None) -> RawSample | None:
         """The counters now; None when the container has no cgroup here (the
-        caller may ask the engine instead)."""
+        caller may ask the engine instead). ``system_ns``: the host's CPU time
+        read just before, for all containers of one refresh."""
         rel = self.locate(target.container_id)
         if rel is None:
             return None
-        system = system_cpu_ns(self.proc)
+        system = system_cpu_ns(self.proc) if system_ns is None else system_ns
         where = self.root / rel if self.unified else self.root / "memory" / rel
         sample = self._v2(where) if self.unified else self._v1(rel)
         rx, tx = (None, None)

@@ -58,11 +58,12 @@ class StatsReader:
         out: dict[str, ContainerStats] = {}
         samples: dict[str, RawSample] = {}
         ask: list[StatsTarget] = []
+        system = self.cgroups.system_ns() if self.cgroups is not None else None
         for target in targets:
             if not target.running:
                 out[target.container_id] = _blank(target, "not running")
                 continue
-            sample = self.cgroups.sample(target) if self.cgroups is not None else None
+            sample = self.cgroups.sample(target, system) if self.cgroups is not None else None
             if sample is not None:
                 samples[target.container_id] = sample
             else:
