@@ -6,19 +6,25 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .common import engine_snapshot
 
 if TYPE_CHECKING:
-    from ..core.engine import EngineInfo
-    from ..core.inventory import Snapshot
+    from ..core.engine import Engine, EngineInfo
+    from ..core.inventory import Inventory, Snapshot
+    from ..core.stats import ContainerStats
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ps", help="list stacks, services and replicas")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.add_argument("--services", action="store_true", help="services only, no replica rows")
+    p.add_argument(
+        "--stats",
+        action="store_true",
+        help="add CPU, memory, network and PIDs per replica and service (samples 1 s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,16 +32,50 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"engine": info.as_dict(), "stacks": []}, indent=2))
 
-    engine, _inventory, snapshot = engine_snapshot(args.host, "mltui", on_down=down)
-    engine.close()
+    engine, inventory, snapshot = engine_snapshot(args.host, "mltui", on_down=down)
+    stats: dict[str, ContainerStats] | None = None
+    try:
+        if getattr(args, "stats", False):
+            stats = _read_stats(engine, inventory, snapshot)
+    finally:
+        engine.close()
     if args.json:
-        print(json.dumps(snapshot.as_dict(), indent=2))
+        data = snapshot.as_dict()
+        if stats is not None:
+            _add_stats(data, snapshot, stats)
+        print(json.dumps(data, indent=2))
         return 0
-    _print_table(snapshot, replicas=not args.services)
+    _print_table(snapshot, replicas=not args.services, stats=stats)
     return 0
 
 
-def _print_table(snapshot: Snapshot, replicas: bool) -> None:
+def _read_stats(
+    engine: Engine, inventory: Inventory, snapshot: Snapshot
+) -> dict[str, ContainerStats]:
+    from ..core.stats import StatsReader, read_rates, snapshot_targets
+
+    reader = StatsReader(engine)
+    try:
+        return read_rates(reader, snapshot_targets(snapshot, inventory.inspected))
+    finally:
+        reader.close()
+
+
+def _add_stats(data: dict[str, Any], snapshot: Snapshot, stats: dict[str, ContainerStats]) -> None:
+    """Per replica its figures, per service their sums, in the snapshot's JSON."""
+    from ..core.stats import ContainerStats, service_stats
+
+    for stack, sdata in zip(snapshot.stacks, data["stacks"], strict=True):
+        for svc, vdata in zip(stack.services, sdata["services"], strict=True):
+            vdata.update(service_stats(svc, stats).as_dict())
+            for rep, rdata in zip(svc.replicas, vdata["replicas"], strict=True):
+                figures = stats.get(rep.container_id) or ContainerStats(rep.container_id)
+                rdata.update(figures.as_dict())
+
+
+def _print_table(
+    snapshot: Snapshot, replicas: bool, stats: dict[str, ContainerStats] | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -50,14 +90,45 @@ def _print_table(snapshot: Snapshot, replicas: bool) -> None:
     )
     out.print(Text(engine_line(snapshot.engine)))
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for col in COLUMNS:
+    columns = COLUMNS + (("CPU", "MEM") if stats is not None else ())
+    for col in columns:
         table.add_column(col, no_wrap=True, overflow="ellipsis")
+    usage = _usage_cells(snapshot, stats) if stats is not None else {}
     for row in rows(snapshot, replicas=replicas):
         name = ("" if row.level == 0 else "  " * row.level) + row.cells[0]
         style = "bold" if row.level == 0 else ""
-        table.add_row(Text(name, style=style), *(Text(c) for c in row.cells[1:]))
+        extra: tuple[str, ...] = ()
+        if stats is not None:
+            extra = usage.get((row.id.service, row.id.replica), ("", ""))
+        table.add_row(Text(name, style=style), *(Text(c) for c in row.cells[1:] + extra))
         if row.note and row.level == 1:
             table.add_row(
-                Text("    └ " + row.note, style="red"), *([Text("")] * (len(COLUMNS) - 1))
+                Text("    └ " + row.note, style="red"), *([Text("")] * (len(columns) - 1))
             )
     out.print(table)
+
+
+def _usage_cells(
+    snapshot: Snapshot, stats: dict[str, ContainerStats]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """CPU and MEM cells by (service key, replica key); replica key "" for a service."""
+    from ..core.stats import format_cpu, format_memory, service_stats
+
+    cells: dict[tuple[str, str], tuple[str, str]] = {}
+    for stack in snapshot.stacks:
+        for svc in stack.services:
+            sums = service_stats(svc, stats)
+            cells[(svc.key, "")] = (
+                format_cpu(sums.cpu_percent),
+                format_memory(sums.memory_bytes, sums.memory_limit_bytes),
+            )
+            for rep in svc.replicas:
+                figures = stats.get(rep.container_id)
+                if figures is None or not figures.source:
+                    cells[(svc.key, rep.key)] = ("", "") if figures is None else ("n/a", "n/a")
+                    continue
+                cells[(svc.key, rep.key)] = (
+                    format_cpu(figures.cpu_percent),
+                    format_memory(figures.memory_bytes, figures.memory_limit_bytes),
+                )
+    return cells

@@ -141,17 +141,7 @@ class Engine:
         base = self.target.base_url
         with self._raw_lock:
             try:
-                if not self._raw_version:
-                    self.calls["version"] += 1
-                    status, body = self._raw.get("/version")
-                    server = json_or_none(body) if status == 200 else None
-                    if not isinstance(server, dict) or not server.get("ApiVersion"):
-                        self._raw.close()
-                        raise EngineUnavailable(
-                            f"{base} answers, but not like a Docker engine (no API version)"
-                        )
-                    self._server = server
-                    self._raw_version = str(server["ApiVersion"])
+                self._ensure_raw_version(self._raw)
                 self.calls[name] += 1
                 url = f"/v{self._raw_version}{path}" + (f"?{query}" if query else "")
                 status, body = self._raw.get(url)
@@ -165,6 +155,62 @@ class Engine:
             raise EngineError(str(message or f"{status} from {path}").strip(), status)
         if data is None:
             raise EngineUnavailable(f"{base} answers, but not like a Docker engine (not JSON)")
+        return data
+
+    def _ensure_raw_version(self, raw: UnixJson) -> None:
+        """Read the API version the raw reads use (GET /version), once; call with
+        ``_raw_lock`` held."""
+        if self._raw_version:
+            return
+        self.calls["version"] += 1
+        status, body = raw.get("/version")
+        server = json_or_none(body) if status == 200 else None
+        if not isinstance(server, dict) or not server.get("ApiVersion"):
+            raw.close()
+            raise EngineUnavailable(
+                f"{self.target.base_url} answers, but not like a Docker engine (no API version)"
+            )
+        self._server = server
+        self._raw_version = str(server["ApiVersion"])
+
+    def container_stats(self, container_id: str, timeout: float = 2.0) -> Any:
+        """One-shot stats of a running container (``GET /containers/{id}/stats``
+        with ``stream=false&one-shot=true``), within ``timeout`` seconds. Each call
+        has its own connection, so several may run at once from a thread pool.
+        Raises EngineError (gone: 404) or EngineUnavailable (no answer in time)."""
+        import http.client
+        from urllib.parse import quote
+
+        path = f"/containers/{quote(container_id, safe='')}/stats"
+        if self._raw is None:
+
+            def go(api: Any) -> Any:
+                params = {"stream": "false", "one-shot": "true"}
+                return api._result(
+                    api._get(api._url(path), params=params, timeout=timeout), json=True
+                )
+
+            return self._call("stats", go)
+        base = self.target.base_url
+        with self._raw_lock:
+            try:
+                self._ensure_raw_version(self._raw)
+            except (OSError, http.client.HTTPException) as exc:
+                self._raw.close()
+                raise EngineUnavailable(unavailable_message(base, exc)) from None
+            url = f"/v{self._raw_version}{path}?stream=false&one-shot=true"
+            self.calls["stats"] += 1
+        conn = UnixJson(self._raw.socket_path, timeout)
+        try:
+            status, body = conn.get(url)
+        except (OSError, http.client.HTTPException) as exc:
+            raise EngineUnavailable(unavailable_message(base, exc)) from None
+        finally:
+            conn.close()
+        data = json_or_none(body)
+        if status != 200:
+            message = data.get("message") if isinstance(data, dict) else None
+            raise EngineError(str(message or f"{status} from {path}").strip(), status)
         return data
 
     # -- read calls ---------------------------------------------------------

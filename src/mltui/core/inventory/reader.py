@@ -55,6 +55,10 @@ class Inventory:
         """Use a description the caller already read (saves the /info round trip)."""
         self._info = info
 
+    def inspected(self, container_id: str) -> dict[str, Any] | None:
+        """The cached inspect of a container (None: not inspected yet); no engine call."""
+        return self._inspects.get(container_id)
+
     def snapshot(self, inspect_new: bool = True) -> Snapshot:
         """Raises :class:`EngineUnavailable` when the engine does not answer.
 
