@@ -407,6 +407,16 @@ def test_any_answer_is_scores_or_one_safe_line(body, protocol, status, count):
     assert unsafe_in(output) == []
 
 
+@pytest.mark.parametrize("said", ["", "   "])
+def test_an_error_that_says_nothing_is_named_by_its_status(said):
+    """{"error": ""} (or only blanks) is no message: the row
+    names the HTTP status instead of showing an empty reason."""
+    body = json.dumps({"error": said}).encode()
+    with pytest.raises(AnswerProblem) as caught:
+        read_scores(core.ServedModel("u", "m", "tfserving"), 400, "application/json", body, 1)
+    assert caught.value.message == "HTTP 400 with no error message"
+
+
 class Canned:
     """A session whose GETs answer from a table: path suffix -> (status, body)."""
 

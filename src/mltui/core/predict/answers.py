@@ -92,8 +92,9 @@ def read_scores(
         except AnswerProblem as exc:
             unreadable = exc.message
     if status != 200:
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            raise AnswerProblem(f"server {status}", safe_text(data["error"], MAX_MESSAGE))
+        said = safe_text(data["error"], MAX_MESSAGE).strip() if _has_error(data) else ""
+        if said:  # an empty "error" says nothing: the status line below does
+            raise AnswerProblem(f"server {status}", said)
         if isinstance(data, dict) and isinstance(data.get("detail"), list):
             raise AnswerProblem(f"server {status}", _detail(data["detail"]))
         what = "an HTML error page" if text_kind else "no error message"
@@ -107,6 +108,10 @@ def read_scores(
         got = "no predictions" if rows is None else f"{len(rows)} predictions"
         raise AnswerProblem("wrong shape", f"{got} for {count} images")
     return [_scores(row) for row in rows], output
+
+
+def _has_error(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("error"), str)
 
 
 def _detail(detail: list[Any]) -> str:

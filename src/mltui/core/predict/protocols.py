@@ -166,7 +166,8 @@ def detect(
 
 
 def _said_error(body: Any) -> bool:
-    return isinstance(body, dict) and isinstance(body.get("error"), str)
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, str) and bool(safe_text(error, 200).strip())
 
 
 def _status_problem(code: int, body: Any, what: str) -> str:
