@@ -8,6 +8,7 @@ missing, permission, a container gone) is None; nothing here raises.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .model import RawSample, StatsTarget
@@ -183,20 +184,9 @@ class CgroupFiles:
             rx, tx = parse_net_dev(_read(self.proc / str(target.pid) / "net" / "dev"))
         if sample.memory_usage is None and sample.cpu_ns is None and not where.is_dir():
             return None  # the directory went away while it was read: the container is gone
-        return RawSample(
-            source="cgroup",
-            cpu_ns=sample.cpu_ns,
-            system_ns=system,
-            online_cpus=online_cpus(),
-            memory_usage=sample.memory_usage,
-            memory_inactive_file=sample.memory_inactive_file,
-            memory_limit=sample.memory_limit,
-            pids=sample.pids,
-            block_read=sample.block_read,
-            block_write=sample.block_write,
-            net_rx=rx,
-            net_tx=tx,
-        )
+        # the cgroup files give the container's counters; the host's CPU time and
+        # the network (from the container's /proc) are added here
+        return replace(sample, system_ns=system, online_cpus=online_cpus(), net_rx=rx, net_tx=tx)
 
     def _v1(self, rel: Path) -> RawSample:
         def path(controller: str, name: str) -> Path:
