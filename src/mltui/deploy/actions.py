@@ -29,7 +29,7 @@ class ActionError(Exception):
 
 @dataclass(frozen=True)
 class Plan:
-    verb: str  # scale | restart | down
+    verb: str  # scale | restart | down | up | rollback | stop | start
     target: str  # "stack/service", or the stack or project for down
     kind: str  # swarm | compose
     engine: str  # the engine's address, as mltui shows it
@@ -38,6 +38,25 @@ class Plan:
     slot: int | None = None  # restart: the one replica asked for
     # restart: the replicas before, (container id, started at); checked after
     before: tuple[tuple[str, float | None], ...] = field(default=(), compare=False)
+    # what the confirmation shows besides the question: rollback's spec diff, up's builds
+    details: tuple[str, ...] = ()
+    # down --volumes: the named volumes that go too (the second, explicit choice)
+    volumes: tuple[str, ...] = ()
+    # up: the compose file, and each service with the replicas it should run
+    file: str = ""
+    expect: tuple[tuple[str, int], ...] = ()
+    # stop/start: the one service of a project, "" for the whole project
+    service: str = ""
+
+    @property
+    def second_question(self) -> str:
+        """A second, explicit question, asked after :attr:`question` ("" when none)."""
+        if self.volumes:
+            return (
+                f"Also delete the volumes {', '.join(self.volumes)} of {self.target}? "
+                "Their data is lost for good."
+            )
+        return ""
 
     @property
     def commands(self) -> str:
@@ -50,9 +69,18 @@ class Plan:
             "restart": f"Restart {self.target}"
             + (f" replica {self.slot}" if self.slot is not None else "")
             + f" on {self.engine}?",
-            "down": f"Remove {self.target} on {self.engine}?",
+            "down": f"Remove {self.target} on {self.engine}"
+            + (f" and delete its volumes {', '.join(self.volumes)}" if self.volumes else "")
+            + "?",
+            "up": f"Deploy {self.file} as {self.kind} "
+            + ("stack" if self.kind == "swarm" else "project")
+            + f" {self.target} on {self.engine}?",
+            "rollback": f"Roll {self.target} on {self.engine} back to its previous spec?",
+            "stop": f"Stop {self.target} on {self.engine}?",
+            "start": f"Start {self.target} on {self.engine}?",
         }[self.verb]
-        return f"{what} The equivalent: {self.commands}"
+        more = (" " + "; ".join(self.details) + ".") if self.details else ""
+        return f"{what}{more} The equivalent: {self.commands}"
 
 
 # -- plans ----------------------------------------------------------------------
@@ -192,6 +220,10 @@ def _find(snapshot: Snapshot, plan: Plan) -> Service | None:
 
 def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
     """Whether ``plan`` took effect in ``snapshot``, and what is seen (or missing)."""
+    if plan.verb in ("stop", "start"):
+        from .startstop import stop_start_progress
+
+        return stop_start_progress(snapshot, plan)
     if plan.verb == "down":
         left = [s for s in snapshot.stacks if s.name == plan.target and s.kind == plan.kind]
         count = sum(len(r.replicas) for s in left for r in s.services)
@@ -200,6 +232,12 @@ def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
     if svc is None:
         return False, f"{plan.target} is gone from the engine"
     running = [r for r in svc.replicas if r.running]
+    if plan.verb == "rollback":
+        old = {cid for cid, _ in plan.before}
+        stale = [r for r in running if r.container_id in old]
+        want = svc.desired if plan.replicas is None else plan.replicas
+        done = not stale and svc.desired == want and len(running) == want
+        return done, f"{len(running) - len(stale)}/{want} on the previous spec"
     if plan.verb == "scale":
         text = f"{len(running)}/{plan.replicas} running"
         return len(running) == plan.replicas and svc.desired == plan.replicas, text
@@ -221,6 +259,8 @@ def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
 class Result:
     ok: bool
     message: str
+    # False: refused before anything ran (another action holds the target)
+    started: bool = True
 
 
 def execute(
@@ -228,14 +268,39 @@ def execute(
     inventory: Inventory,
     report: Callable[[str], None],
     timeout: float = WAIT_S,
+    detach: bool = False,
 ) -> Result:
     """Run the plan's command lines in order, then wait (bounded) until the
-    inventory shows the change; a failed command stops at once."""
+    inventory shows the change; a failed command stops at once. While it runs
+    it holds the target's lock: a second action on the same target, from this
+    process or another, is refused (``started`` False) and changes nothing."""
+    from .actionlock import Busy, action_lock
+
+    try:
+        with action_lock(plan.engine, plan.target, f"{plan.verb} {plan.target}"):
+            if plan.verb == "up":
+                from .up import execute_up
+
+                return execute_up(plan, inventory, report, timeout, detach)
+            return _execute(plan, inventory, report, timeout, detach)
+    except Busy as exc:
+        return Result(False, str(exc), started=False)
+
+
+def _execute(
+    plan: Plan,
+    inventory: Inventory,
+    report: Callable[[str], None],
+    timeout: float,
+    detach: bool,
+) -> Result:
     for call in plan.calls:
         report(f"running: {call.shown}")
         outcome = run_call(call)
         if not outcome.ok:
             return Result(False, f"{call.shown} failed (exit {outcome.code}): {outcome.output}")
+    if detach:
+        return Result(True, f"{plan.verb} {plan.target}: submitted (not waited for)")
     # a container restarted in place keeps its id: its cached inspect (when it
     # started) is stale now
     inventory.invalidate()

@@ -1,0 +1,310 @@
+"""`up`: deploy a compose file on the engine mltui watches, building first.
+
+``docker stack deploy`` ignores ``build:``; mltui builds every service that has
+one (the classic builder, tagged as its ``image:`` says), then deploys the file
+as a swarm stack (the engine is a swarm manager) or a Compose project, then
+waits until every service runs the replicas it asks for, or a new task or
+container exits (a crashing rollout, named with its error).
+
+:func:`plan_up` checks everything it can before anything changes (the file,
+the images that are neither built nor present); :func:`execute_up` runs the
+plan. Both reach the engine through the docker CLI with its address passed on.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.engine import EngineTarget
+from ..core.inventory import Inventory, Service, Snapshot
+from ..core.textsafe import safe_text
+from .actions import ActionError, Plan, Result, _engine_name, made_by_v1
+from .composefile import ComposeError, ComposeFile, load, project_name
+from .dockercli import Call, compose_env, docker_argv, find_compose, run_call
+
+BUILD_TIMEOUT_S = 1800.0
+COMPOSE_ENV = "MLTUI_COMPOSE"  # a Compose command line to use instead of the one found
+
+
+def image_present(target: EngineTarget | None, image: str) -> bool:
+    call = Call((*docker_argv(target), "image", "inspect", "--format", "{{.Id}}", image))
+    return run_call(call, timeout=60).ok
+
+
+def _compose_for(
+    snapshot: Snapshot, name: str, resolve: Callable[[bool], tuple[str, ...] | None]
+) -> tuple[str, ...]:
+    """$MLTUI_COMPOSE, else the family that made an existing project of this name,
+    else Compose v2, else v1."""
+    chosen = os.environ.get(COMPOSE_ENV, "").strip()
+    if chosen:
+        return tuple(shlex.split(chosen))
+    existing = next(
+        (s for s in snapshot.stacks if s.name == name and s.kind == "compose" and s.config_files),
+        None,
+    )
+    order = [made_by_v1(existing)] if existing else [False, True]
+    for v1 in order:
+        found = resolve(v1)
+        if found:
+            return found
+    raise ActionError("no Compose is installed: install docker compose (v2) or docker-compose")
+
+
+def _is_v1(compose: tuple[str, ...]) -> bool:
+    from .dockercli import compose_version
+
+    return compose_version(compose).startswith("1.")
+
+
+def build_call(target: EngineTarget | None, svc_tags: tuple[str, ...], build: object) -> Call:
+    from .composefile import Build
+
+    assert isinstance(build, Build)
+    argv = [*docker_argv(target), "build", "--force-rm"]
+    for tag in svc_tags:
+        argv += ["-t", tag]
+    if build.dockerfile:
+        argv += ["-f", os.path.join(build.context, build.dockerfile)]
+    for key, value in build.args:
+        argv += ["--build-arg", f"{key}={value}"]
+    if build.target:
+        argv += ["--target", build.target]
+    argv.append(build.context)
+    return Call(tuple(argv), (("DOCKER_BUILDKIT", "0"),))
+
+
+def plan_up(
+    snapshot: Snapshot,
+    file: str,
+    target: EngineTarget | None = None,
+    name: str = "",
+    mode: str = "",  # "" (swarm when the engine is a manager) | swarm | compose
+    build: bool = True,
+    resolve: Callable[[bool], tuple[str, ...] | None] = find_compose,
+    present: Callable[[EngineTarget | None, str], bool] = image_present,
+) -> Plan:
+    """The builds and the deployment of ``file``. Runs ``docker image inspect`` for
+    images that are not built (call it from a worker)."""
+    try:
+        compose = load(file)
+    except ComposeError as exc:
+        raise ActionError(str(exc)) from None
+    project = project_name(name) if name else compose.folder_name
+    if name and project != name:
+        raise ActionError(
+            f"{safe_text(name)!r} is not a stack name: lower case letters, digits, - and _"
+        )
+    manager = snapshot.engine.swarm == "active" and snapshot.engine.swarm_manager
+    engine = _engine_name(snapshot, target)
+    if mode == "swarm" and not manager:
+        raise ActionError(f"{engine} is not a swarm manager: deploy with --compose")
+    kind = mode or ("swarm" if manager else "compose")
+    builds: list[Call] = []
+    details: list[str] = []
+    for svc in compose.services:
+        tags = svc.tags(project)
+        if svc.build is not None and build:
+            if not os.path.isdir(svc.build.context):
+                raise ActionError(
+                    f"service {svc.name}: its build folder {safe_text(svc.build.context)} does not exist"
+                )
+            if kind == "swarm" and not svc.image:
+                raise ActionError(
+                    f"service {svc.name} has a build but no image: docker stack deploy "
+                    "needs an image: name to run what was built"
+                )
+            builds.append(build_call(target, tags, svc.build))
+            details.append(f"build {svc.name} as {tags[0]}")
+        elif not any(present(target, tag) for tag in tags):
+            has = "--no-build was asked" if svc.build is not None else "it has no build"
+            raise ActionError(
+                f"service {svc.name}: image {safe_text(tags[0])} does not exist on {engine} "
+                f"and {has} (nothing is pulled)"
+            )
+    if kind == "swarm":
+        deploy = Call(
+            (
+                *docker_argv(target),
+                "stack",
+                "deploy",
+                "--resolve-image",
+                "never",
+                "-c",
+                compose.path,
+                project,
+            )
+        )
+    else:
+        argv = _compose_for(snapshot, project, resolve)
+        extra = ("--compatibility",) if _is_v1(argv) else ()  # v1 honours deploy.replicas so
+        deploy = Call(
+            (*argv, *extra, "-p", project, "-f", compose.path, "up", "-d", "--no-build"),
+            compose_env(target),
+            os.path.dirname(compose.path),
+        )
+    return Plan(
+        "up",
+        project,
+        kind,
+        engine,
+        (*builds, deploy),
+        details=tuple(details),
+        file=compose.path,
+        expect=tuple((s.name, s.replicas) for s in compose.services),
+    )
+
+
+# -- running it -------------------------------------------------------------------
+@dataclass
+class _Build:
+    """What a running build said: the last line, and the lines of the current step."""
+
+    last: str = ""
+    step: list[str] | None = None
+
+    def feed(self, line: str) -> None:
+        line = safe_text(line.rstrip(), 300)
+        if not line:
+            return
+        if line.startswith("Step ") or self.step is None:
+            self.step = []
+        self.step.append(line)
+        del self.step[:-40]
+        self.last = line
+
+
+def run_build(call: Call, report: Callable[[str], None], who: str) -> Result:
+    """Run one ``docker build``, reporting its last output line; on failure the
+    failing step's output."""
+    seen = _Build()
+    env = {**os.environ, **dict(call.env)}
+    try:
+        proc = subprocess.Popen(
+            call.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env=env,
+        )
+    except OSError as exc:
+        return Result(False, f"{who}: {call.argv[0]}: {exc.strerror or exc}")
+    assert proc.stdout is not None
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    for line in proc.stdout:
+        seen.feed(line)
+        if line.strip():
+            report(f"{who}: {seen.last}")
+        if time.monotonic() > deadline:
+            proc.kill()
+    code = proc.wait()
+    if code == 0:
+        return Result(True, f"{who}: done")
+    step = "\n".join(seen.step or [seen.last])
+    return Result(False, f"{who} failed (exit {code}):\n{step}")
+
+
+def port_message(output: str, engine: str) -> str:
+    """The deploy's error, with a port in use said plainly."""
+    lowered = output.lower()
+    for marker in ("port is already allocated", "address already in use", "port already in use"):
+        if marker in lowered:
+            return f"a port the file publishes is already in use on {engine}: {output}"
+    return output
+
+
+def crashed(svc: Service, since: float, restarts_before: int) -> str:
+    """Why a service's new tasks or containers are crashing ("" when they are not)."""
+    for rep in svc.replicas:
+        fresh = (rep.since or 0) >= since - 1
+        failed = rep.state in ("failed", "rejected", "exited", "dead", "complete", "restarting")
+        if fresh and failed and (rep.exit_code or rep.error or rep.state != "complete"):
+            why = rep.error or (f"exit code {rep.exit_code}" if rep.exit_code is not None else "")
+            return f"{rep.name} {rep.state}" + (f": {why}" if why else "")
+        if rep.state == "pending" and rep.error and fresh and "port" in rep.error:
+            return f"{rep.name} cannot start: {rep.error}"
+    if svc.restarts > restarts_before and (svc.last_error or svc.last_exit):
+        why = svc.last_error or f"exit code {svc.last_exit}"
+        return f"a new task of {svc.label} exited: {why}"
+    return ""
+
+
+def up_progress(
+    snapshot: Snapshot, plan: Plan, since: float, restarts: dict[str, int]
+) -> tuple[bool, str, str]:
+    """(done, what is seen, why it failed or "")."""
+    found = {
+        s.name: s
+        for st in snapshot.stacks
+        if st.name == plan.target and st.kind == plan.kind
+        for s in st.services
+    }
+    parts = []
+    done = True
+    for name, want in plan.expect:
+        svc = found.get(name)
+        have = svc.running if svc else 0
+        parts.append(f"{name} {have}/{want}")
+        if svc is not None:
+            why = crashed(svc, since, restarts.get(name, 0))
+            if why:
+                return False, ", ".join(parts), f"crashing rollout: {why}"
+        if svc is None or have < want or (svc.kind == "swarm" and svc.desired != want):
+            done = False
+    return done, "running: " + ", ".join(parts), ""
+
+
+def execute_up(
+    plan: Plan,
+    inventory: Inventory,
+    report: Callable[[str], None],
+    timeout: float,
+    detach: bool = False,
+) -> Result:
+    before = inventory.snapshot()
+    restarts = {
+        s.name: s.restarts
+        for st in before.stacks
+        if st.name == plan.target and st.kind == plan.kind
+        for s in st.services
+    }
+    *builds, deploy = plan.calls
+    for call in builds:
+        tag = call.argv[call.argv.index("-t") + 1]
+        report(f"building {tag}")
+        result = run_build(call, report, f"build {tag}")
+        if not result.ok:
+            return result
+    started = time.time()
+    report(f"running: {deploy.shown}")
+    outcome = run_call(deploy)
+    if not outcome.ok:
+        why = port_message(outcome.output, plan.engine)
+        return Result(False, f"deploying {plan.target} failed (exit {outcome.code}): {why}")
+    if detach:
+        return Result(True, f"up {plan.target}: deployed (not waited for)")
+    inventory.invalidate()
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while True:
+        done, text, failed = up_progress(inventory.snapshot(), plan, started, restarts)
+        if failed:
+            return Result(False, f"up {plan.target}: {failed}")
+        if text != seen:
+            report(text)
+            seen = text
+        if done:
+            return Result(True, f"up {plan.target}: {text}")
+        if time.monotonic() >= deadline:
+            return Result(False, f"up {plan.target} did not come up in {timeout:.0f}s: {text}")
+        time.sleep(0.5)
+
+
+__all__ = ["ComposeFile", "execute_up", "plan_up", "run_build", "up_progress"]
