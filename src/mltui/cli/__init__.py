@@ -18,7 +18,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from . import config, demo, down, gpu, jupyter, logs, predict, ps, restart, scale, serve, tui
+from . import (
+    config,
+    demo,
+    down,
+    gpu,
+    jupyter,
+    logs,
+    predict,
+    ps,
+    restart,
+    rollback,
+    scale,
+    serve,
+    shell,
+    start,
+    stop,
+    tui,
+    up,
+)
 from .common import CommandError
 
 # sub-command -> its module, in the order `mltui --help` lists them
@@ -30,9 +48,14 @@ COMMANDS: dict[str, ModuleType] = {
     "predict": predict,
     "gpu": gpu,
     "demo": demo,
+    "up": up,
     "scale": scale,
     "restart": restart,
+    "rollback": rollback,
+    "stop": stop,
+    "start": start,
     "down": down,
+    "shell": shell,
 }
 
 

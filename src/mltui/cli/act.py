@@ -1,4 +1,4 @@
-"""What `mltui scale`, `restart` and `down` share: refuse in read-only mode, plan
+"""What `mltui up`, `scale`, `restart`, `rollback`, `stop`, `start` and `down` share: refuse in read-only mode, plan
 against one snapshot, ask (or refuse without a terminal), run, wait, log.
 
 Exit status: 0 the change took effect, 1 it did not (the reason on stderr), 2 it
@@ -47,7 +47,7 @@ def act(
     stdin: TextIO | None = None,
 ) -> int:
     from ..deploy.actionlog import append
-    from ..deploy.actions import ActionError, execute
+    from ..deploy.actions import WAIT_S, ActionError, execute
 
     config, _ = load_config(args, quiet=True)
     if args.read_only or config.read_only:
@@ -59,10 +59,21 @@ def act(
             plan = make_plan(snapshot, engine.target)
         except ActionError as exc:
             raise CommandError(who, str(exc)) from None
-        refusal = confirm(plan.question, args.yes, stdin or sys.stdin, sys.stderr)
-        if refusal:
-            raise CommandError(who, f"{plan.question}\n{who}: {refusal}")
-        result = execute(plan, inventory, lambda text: print(f"{who}: {text}", file=sys.stderr))
+        for question in (plan.question, plan.second_question):
+            if not question:
+                continue
+            refusal = confirm(question, args.yes, stdin or sys.stdin, sys.stderr)
+            if refusal:
+                raise CommandError(who, f"{question}\n{who}: {refusal}")
+        result = execute(
+            plan,
+            inventory,
+            lambda text: print(f"{who}: {text}", file=sys.stderr, flush=True),
+            timeout=getattr(args, "timeout", None) or WAIT_S,
+            detach=getattr(args, "detach", False),
+        )
+        if not result.started:
+            raise CommandError(who, result.message)
         problem = append(
             plan.engine, plan.target, plan.commands, "ok" if result.ok else result.message
         )

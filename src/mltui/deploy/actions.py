@@ -17,7 +17,7 @@ from ..core.engine import EngineTarget
 from ..core.inventory import Inventory, Service, Snapshot, Stack
 from ..core.logs import find_service
 from ..core.textsafe import safe_text
-from .dockercli import Call, compose_env, docker_argv, find_compose, run_call
+from .dockercli import Call, compose_env, docker_argv, find_compose, run_call, run_output
 
 MAX_REPLICAS = 1000  # more than this is a typo, not a plan
 WAIT_S = 180.0
@@ -185,13 +185,25 @@ def plan_restart(
     )
 
 
+def project_volumes(target: EngineTarget | None, project: str) -> tuple[str, ...]:
+    """The named volumes Compose made for ``project`` (its label says so)."""
+    label = f"label=com.docker.compose.project={project}"
+    out = run_output(Call((*docker_argv(target), "volume", "ls", "-q", "--filter", label)))
+    if not out.ok:
+        raise ActionError(f"the volumes of {project} cannot be listed: {out.output}")
+    return tuple(sorted(safe_text(v, 200) for v in out.output.split()))
+
+
 def plan_down(
     snapshot: Snapshot,
     name: str,
     target: EngineTarget | None = None,
     volumes: bool = False,
     resolve: Callable[[bool], tuple[str, ...] | None] = find_compose,
+    list_volumes: Callable[[EngineTarget | None, str], tuple[str, ...]] = project_volumes,
 ) -> Plan:
+    """With ``volumes`` the project's named volumes are listed (a docker CLI
+    call: run it from a worker) and named in a second question."""
     stacks = [s for s in snapshot.stacks if s.name == name and s.kind in ("swarm", "compose")]
     if not stacks:
         raise ActionError(f"no swarm stack or Compose project named {safe_text(name)!r}")
@@ -206,7 +218,16 @@ def plan_down(
         base = _compose_base(stack, target, _compose(stack, resolve))
         args = ("down", "-v") if volumes else ("down",)
         call = Call((*base.argv, *args), base.env, base.cwd)
-    return Plan("down", stack.name, stack.kind, _engine_name(snapshot, target), (call,))
+    named = list_volumes(target, stack.name) if volumes else ()
+    return Plan(
+        "down",
+        stack.name,
+        stack.kind,
+        _engine_name(snapshot, target),
+        (call,),
+        details=("it has no named volumes",) if volumes and not named else (),
+        volumes=named,
+    )
 
 
 # -- did it take effect ---------------------------------------------------------

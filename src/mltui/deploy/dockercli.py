@@ -94,6 +94,26 @@ def run_call(call: Call, timeout: float = 600.0) -> Outcome:
     return Outcome(result.returncode, "\n".join(text.splitlines()[-8:]))
 
 
+def run_output(call: Call, timeout: float = 60.0) -> Outcome:
+    """Run ``call`` for its whole stdout (a listing); a failure is its stderr."""
+    env = {**os.environ, **dict(call.env)}
+    try:
+        result = subprocess.run(
+            call.argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Outcome(127, f"{call.argv[0]}: {exc}")
+    if result.returncode != 0:
+        return Outcome(result.returncode, (result.stderr or "").strip()[-2000:])
+    return Outcome(0, result.stdout)
+
+
 # -- which Compose made a project ---------------------------------------------
 def _compose_candidates() -> list[tuple[str, ...]]:
     """``docker compose`` (the plugin), then each ``docker-compose`` on PATH and
