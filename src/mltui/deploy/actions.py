@@ -47,6 +47,8 @@ class Plan:
     expect: tuple[tuple[str, int], ...] = ()
     # stop/start: the one service of a project, "" for the whole project
     service: str = ""
+    # rollback: the image the previous spec runs
+    image: str = ""
 
     @property
     def second_question(self) -> str:
@@ -257,8 +259,10 @@ def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
         old = {cid for cid, _ in plan.before}
         stale = [r for r in running if r.container_id in old]
         want = svc.desired if plan.replicas is None else plan.replicas
-        done = not stale and svc.desired == want and len(running) == want
-        return done, f"{len(running) - len(stale)}/{want} on the previous spec"
+        wrong = [r for r in running if plan.image and r.image != plan.image]
+        done = not stale and not wrong and svc.desired == want and len(running) == want
+        fresh = len([r for r in running if r.container_id not in old and r not in wrong])
+        return done, f"{fresh}/{want} on the previous spec"
     if plan.verb == "scale":
         text = f"{len(running)}/{plan.replicas} running"
         return len(running) == plan.replicas and svc.desired == plan.replicas, text

@@ -105,7 +105,12 @@ def plan_rollback(
     if not previous:
         raise ActionError(f"{svc.label} has no previous spec: it was never updated")
     changed = _obj(spec.get("TaskTemplate")) != _obj(previous.get("TaskTemplate"))
+    image = _image(previous)
     running = [r for r in svc.replicas if r.running and r.container_id]
+    if image != _image(spec):
+        # a replica already on the previous image (an update still under way)
+        # is not replaced: only the others must go
+        running = [r for r in running if r.image != image]
     call = Call(
         (*docker_argv(target), "service", "update", "--rollback", "--detach", svc.full_name)
     )
@@ -119,4 +124,5 @@ def plan_rollback(
         # the containers that must be replaced (none when only the replicas change)
         before=tuple((r.container_id, r.since) for r in running) if changed else (),
         details=spec_diff(spec, previous),
+        image=image,
     )

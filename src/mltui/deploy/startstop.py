@@ -84,5 +84,8 @@ def stop_start_progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
     replicas = [r for svc in services for r in svc.replicas if not r.oneoff]
     running = sum(1 for r in replicas if r.running)
     if plan.verb == "stop":
-        return running == 0, f"{running}/{len(replicas)} still running"
+        return (
+            running == 0,
+            "stopped" if not running else f"{running}/{len(replicas)} still running",
+        )
     return running == len(replicas), f"{running}/{len(replicas)} running"

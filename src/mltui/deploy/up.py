@@ -255,7 +255,8 @@ def up_progress(
         if svc is not None:
             why = crashed(svc, since, restarts.get(name, 0))
             if why:
-                return False, ", ".join(parts), f"crashing rollout: {why}"
+                back = f" (mltui rollback {svc.label} goes back)" if svc.kind == "swarm" else ""
+                return False, ", ".join(parts), f"crashing rollout: {why}{back}"
         if svc is None or have < want or (svc.kind == "swarm" and svc.desired != want):
             done = False
     return done, "running: " + ", ".join(parts), ""
