@@ -134,10 +134,19 @@ def test_compose_plans_use_the_projects_files_and_the_compose_that_made_it():
     assert call.shown.startswith("DOCKER_HOST=tcp://10.0.0.5:2376 /opt/bin/docker-compose -p proj")
     v1 = plan_down(SNAP, "old", resolve=resolve)
     assert v1.calls[0].argv == (*V1, "-p", "old", "-f", "docker-compose.yml", "down")
-    assert plan_down(SNAP, "old", volumes=True, resolve=resolve).calls[0].argv[-2:] == (
+    with_volumes = plan_down(
+        SNAP, "old", volumes=True, resolve=resolve, list_volumes=lambda t, p: (f"{p}_data",)
+    )
+    assert with_volumes.calls[0].argv[-2:] == (
         "down",
         "-v",
     )
+    # the volumes are named, and asked about a second time
+    assert with_volumes.volumes == ("old_data",) and "delete its volumes old_data" in (
+        with_volumes.question
+    )
+    assert "old_data" in with_volumes.second_question
+    assert plan_down(SNAP, "old", resolve=resolve).second_question == ""
     restart = plan_restart(SNAP, "old/web")
     assert [c.argv for c in restart.calls] == [("docker", "restart", "d" * 12)]
 
