@@ -241,10 +241,10 @@ def test_rollback_diff_names_image_replicas_and_env():
 
 def test_the_action_lock_refuses_a_second_holder_and_frees_a_dead_ones(tmp_path):
     path = tmp_path / "locks" / "x.lock"
-    with action_lock("e", "ml/x", "scale ml/x", path):
-        with pytest.raises(Busy, match=rf"another action on ml/x is running \(pid {os.getpid()}"):
-            with action_lock("e", "ml/x", "restart ml/x", path):
-                pass
+    busy = rf"another action on ml/x is running \(pid {os.getpid()}: scale ml/x\)"
+    with action_lock("e", "ml/x", "scale ml/x", path), pytest.raises(Busy, match=busy):
+        with action_lock("e", "ml/x", "restart ml/x", path):
+            pass
     with action_lock("e", "ml/x", "again", path):
         pass
     # a holder that dies (SIGKILL, no clean-up) leaves the file but no lock
