@@ -148,9 +148,7 @@ def test_plan_up_with_compose_when_not_a_manager_or_asked(tmp_path, monkeypatch)
     (tmp_path / "model").mkdir()
     path = write(tmp_path, COMPOSE)
     for snap, mode in ((snapshot(swarm=False), ""), (snapshot(), "compose")):
-        plan = plan_up(
-            snap, str(path), HOST, mode=mode, resolve=resolve, present=lambda t, i: True
-        )
+        plan = plan_up(snap, str(path), HOST, mode=mode, resolve=resolve, present=lambda t, i: True)
         deploy = plan.calls[-1]
         assert plan.kind == "compose" and plan.target == project_name(tmp_path.name)
         assert deploy.argv[0] == V2[0] and deploy.argv[-3:] == ("up", "-d", "--no-build")
@@ -200,7 +198,14 @@ def _svc(name: str, replicas: tuple[Replica, ...], restarts: int = 0, **kw) -> S
 
 def _rep(state: str, since: float, **kw) -> Replica:
     return Replica(
-        key=state, name=f"ml_x.{state}", kind="task", slot=1, state=state, since=since, image="i", **kw
+        key=state,
+        name=f"ml_x.{state}",
+        kind="task",
+        slot=1,
+        state=state,
+        since=since,
+        image="i",
+        **kw,
     )
 
 
@@ -217,7 +222,9 @@ def test_up_progress_and_crashing_rollouts():
         snapshot(True, (Stack("ml", "swarm", (retried,)),)), plan, 50.0, {"x": 1}
     )
     assert not done and "crashing rollout" in why and "boom" in why and "mltui rollback" in why
-    assert "already in use on e:" in port_message("Bind for 0.0.0.0:80 failed: port is already allocated", "e")
+    assert "already in use on e:" in port_message(
+        "Bind for 0.0.0.0:80 failed: port is already allocated", "e"
+    )
 
 
 def test_rollback_diff_names_image_replicas_and_env():
@@ -242,9 +249,12 @@ def test_rollback_diff_names_image_replicas_and_env():
 def test_the_action_lock_refuses_a_second_holder_and_frees_a_dead_ones(tmp_path):
     path = tmp_path / "locks" / "x.lock"
     busy = rf"another action on ml/x is running \(pid {os.getpid()}: scale ml/x\)"
-    with action_lock("e", "ml/x", "scale ml/x", path), pytest.raises(Busy, match=busy):
-        with action_lock("e", "ml/x", "restart ml/x", path):
-            pass
+    with (
+        action_lock("e", "ml/x", "scale ml/x", path),
+        pytest.raises(Busy, match=busy),
+        action_lock("e", "ml/x", "restart ml/x", path),
+    ):
+        pass
     with action_lock("e", "ml/x", "again", path):
         pass
     # a holder that dies (SIGKILL, no clean-up) leaves the file but no lock
