@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..core.engine import EngineTarget
+from ..core.engine import EngineTarget, EngineUnavailable
 from ..core.inventory import Inventory, Service, Snapshot, Stack
 from ..core.logs import find_service
 from ..core.textsafe import safe_text
@@ -310,6 +310,12 @@ def execute(
             return _execute(plan, inventory, report, timeout, detach)
     except Busy as exc:
         return Result(False, str(exc), started=False)
+    except EngineUnavailable as exc:
+        return Result(
+            False,
+            f"{plan.verb} {plan.target}: the engine went away while it ran ({exc.message}); "
+            "what it had done so far stays: look again once the engine answers",
+        )
 
 
 def _execute(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..core.engine import EngineTarget
+from ..core.engine import EngineError, EngineTarget
 from ..core.inventory import Inventory, Service, Snapshot
 from ..core.textsafe import safe_text
 from .actions import ActionError, Plan, Result, _engine_name, made_by_v1
@@ -220,13 +220,23 @@ def port_message(output: str, engine: str) -> str:
     return output
 
 
-def crashed(svc: Service, since: float, restarts_before: int) -> str:
-    """Why a service's new tasks or containers are crashing ("" when they are not)."""
+def crashed(
+    svc: Service,
+    since: float,
+    restarts_before: int,
+    exit_of: Callable[[str], int | None] = lambda _cid: None,
+) -> str:
+    """Why a service's new tasks or containers are crashing ("" when they are not).
+    ``exit_of(container id)`` reads a container's last exit code afresh (a
+    container that restarts in place may have been read while it ran)."""
     for rep in svc.replicas:
         fresh = (rep.since or 0) >= since - 1
         failed = rep.state in ("failed", "rejected", "exited", "dead", "complete", "restarting")
         if fresh and failed and (rep.exit_code or rep.error or rep.state != "complete"):
-            why = rep.error or (f"exit code {rep.exit_code}" if rep.exit_code is not None else "")
+            code = rep.exit_code
+            if not code and rep.container_id:
+                code = exit_of(rep.container_id) or code
+            why = rep.error or (f"exit code {code}" if code is not None else "")
             return f"{rep.name} {rep.state}" + (f": {why}" if why else "")
         if rep.state == "pending" and rep.error and fresh and "port" in rep.error:
             return f"{rep.name} cannot start: {rep.error}"
@@ -237,7 +247,11 @@ def crashed(svc: Service, since: float, restarts_before: int) -> str:
 
 
 def up_progress(
-    snapshot: Snapshot, plan: Plan, since: float, restarts: dict[str, int]
+    snapshot: Snapshot,
+    plan: Plan,
+    since: float,
+    restarts: dict[str, int],
+    exit_of: Callable[[str], int | None] = lambda _cid: None,
 ) -> tuple[bool, str, str]:
     """(done, what is seen, why it failed or "")."""
     found = {
@@ -253,13 +267,22 @@ def up_progress(
         have = svc.running if svc else 0
         parts.append(f"{name} {have}/{want}")
         if svc is not None:
-            why = crashed(svc, since, restarts.get(name, 0))
+            why = crashed(svc, since, restarts.get(name, 0), exit_of)
             if why:
                 back = f" (mltui rollback {svc.label} goes back)" if svc.kind == "swarm" else ""
                 return False, ", ".join(parts), f"crashing rollout: {why}{back}"
         if svc is None or have < want or (svc.kind == "swarm" and svc.desired != want):
             done = False
     return done, "running: " + ", ".join(parts), ""
+
+
+def _exit_of(inventory: Inventory, container_id: str) -> int | None:
+    try:
+        state = inventory.engine.inspect_container(container_id).get("State") or {}
+    except EngineError:
+        return None
+    code = state.get("ExitCode") if isinstance(state, dict) else None
+    return code if isinstance(code, int) and code else None
 
 
 def execute_up(
@@ -295,7 +318,9 @@ def execute_up(
     deadline = time.monotonic() + timeout
     seen = ""
     while True:
-        done, text, failed = up_progress(inventory.snapshot(), plan, started, restarts)
+        done, text, failed = up_progress(
+            inventory.snapshot(), plan, started, restarts, lambda cid: _exit_of(inventory, cid)
+        )
         if failed:
             return Result(False, f"up {plan.target}: {failed}")
         if text != seen:
