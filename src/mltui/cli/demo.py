@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.demo_command == "down":
             try:
-                remove_demo(plan)
+                remove_demo(plan, target=engine.target)
             except DemoError as exc:
                 print(f"mltui: {exc}", file=sys.stderr)
                 return 1
@@ -98,12 +98,13 @@ def _deploy(args: argparse.Namespace, plan: DemoPlan, engine: Engine) -> float |
     deployment began, or None after saying why not (what was deployed is removed)."""
     from ..core.engine import EngineUnavailable
     from ..core.inventory import Inventory
+    from ..deploy.dockercli import docker_argv
     from ..deploy.stacks import DemoError, demo_images, deploy_demo, remove_demo, wait_demo
 
     tty = sys.stderr.isatty()
     started = time.monotonic()
     try:
-        images = demo_images(_say)
+        images = demo_images(_say, docker_argv(engine.target))
     except DemoError as exc:
         print(f"mltui: {exc}", file=sys.stderr)
         return None
@@ -126,9 +127,10 @@ def _deploy(args: argparse.Namespace, plan: DemoPlan, engine: Engine) -> float |
                 flush=True,
             )
 
+    inventory = Inventory(engine)
     try:
-        deploy_demo(plan, images)
-        wait_demo(plan, Inventory(engine), progress, timeout=args.timeout)
+        deploy_demo(plan, images, inventory, engine.target)
+        wait_demo(plan, inventory, progress, timeout=args.timeout)
     except (DemoError, EngineUnavailable) as exc:
         if tty:
             print(file=sys.stderr)
@@ -136,7 +138,7 @@ def _deploy(args: argparse.Namespace, plan: DemoPlan, engine: Engine) -> float |
         print(f"mltui: {message}", file=sys.stderr)
         _say("removing what was deployed, so nothing is left half up")
         try:
-            remove_demo(plan, images)
+            remove_demo(plan, images, engine.target)
         except DemoError as again:
             print(f"mltui: {again}", file=sys.stderr)
         return None

@@ -75,16 +75,18 @@ class Recipe:
         return f"{self.name}:{self.digest()}"
 
 
-def _docker() -> str:
+def _docker(docker: tuple[str, ...] | None = None) -> list[str]:
+    """The docker command line to run: ``docker`` (found on PATH) with the
+    options that name the engine (``docker_argv``), the ambient engine when None."""
     found = shutil.which("docker")
     if not found:
         raise BuildError("the docker command is not installed")
-    return found
+    return [found, *(docker or ("docker",))[1:]]
 
 
-def image_exists(tag: str) -> bool:
+def image_exists(tag: str, docker: tuple[str, ...] | None = None) -> bool:
     result = subprocess.run(
-        [_docker(), "image", "inspect", "--format", "{{.Id}}", tag],
+        [*_docker(docker), "image", "inspect", "--format", "{{.Id}}", tag],
         capture_output=True,
         text=True,
         check=False,
@@ -128,6 +130,7 @@ def ensure_image(
     recipe: Recipe,
     log: Callable[[str], None] = lambda _m: None,
     fetch: Callable[[Path], None] | None = None,
+    docker: tuple[str, ...] | None = None,
 ) -> str:
     """Return the recipe's tag, building the image first if this engine lacks it.
 
@@ -145,7 +148,9 @@ def ensure_image(
     return tag
 
 
-def _bootstrap(recipe: Recipe, tag: str, log: Callable[[str], None]) -> None:
+def _bootstrap(
+    recipe: Recipe, tag: str, log: Callable[[str], None], docker: tuple[str, ...] | None = None
+) -> None:
     mmdebstrap = shutil.which("mmdebstrap")
     if not mmdebstrap:
         raise BuildError("mmdebstrap is not installed (Debian package 'mmdebstrap')")
@@ -169,7 +174,7 @@ def _bootstrap(recipe: Recipe, tag: str, log: Callable[[str], None]) -> None:
             "--change",
             "ENV LANG=C.UTF-8",
         ]
-        _run(f"import {tag}", [_docker(), "import", *changes, tar, tag], log)
+        _run(f"import {tag}", [*_docker(docker), "import", *changes, tar, tag], log)
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
 
 
@@ -179,6 +184,7 @@ def _build_on(
     tag: str,
     log: Callable[[str], None],
     fetch: Callable[[Path], None] | None = None,
+    docker: tuple[str, ...] | None = None,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="mltui-build-") as tmp:
         if fetch is not None:
@@ -193,4 +199,5 @@ def _build_on(
         Path(tmp, "Dockerfile").write_text(f"FROM {base_tag}\n{recipe.dockerfile}\n")
         env = dict(os.environ, DOCKER_BUILDKIT="0")
         # --force-rm: a failed step leaves no stopped container behind
-        _run(f"build {tag}", [_docker(), "build", "-q", "--force-rm", "-t", tag, tmp], log, env=env)
+        argv = [*_docker(docker), "build", "-q", "--force-rm", "-t", tag, tmp]
+        _run(f"build {tag}", argv, log, env=env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -9,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.engine import EngineTarget
 from ..core.inventory import Inventory, Snapshot
-from .dockercli import Call, run_call
+from .dockercli import Call, compose_env, docker_argv, run_call
 from .images import BuildError, Recipe, ensure_image, image_exists
 
 
@@ -87,18 +89,21 @@ class DemoPlan:
         return f"http://127.0.0.1:{self.port}"
 
 
-def demo_images(log: Callable[[str], None]) -> dict[str, str]:
-    """Build (or find by tag) the demo's images; the environment the stack files read."""
+def demo_images(
+    log: Callable[[str], None], docker: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """Build (or find by tag) the demo's images on the engine ``docker`` names
+    (``dockercli.docker_argv``); the environment the stack files read."""
     env = {}
     for var, recipe in (
         ("MLTUI_DEMO_MODEL", DEMO_MODEL),
         ("MLTUI_DEMO_LB", DEMO_LB),
         ("MLTUI_DEMO_NOTEBOOK", DEMO_NOTEBOOK),
     ):
-        cached = image_exists(recipe.tag)
+        cached = image_exists(recipe.tag, docker)
         log(f"image {recipe.tag}: {'cached' if cached else 'building'}")
         try:
-            env[var] = ensure_image(recipe, log)
+            env[var] = ensure_image(recipe, log, docker=docker)
         except BuildError as exc:
             raise DemoError(f"building {recipe.name} failed: {exc}") from None
     return env
@@ -135,32 +140,44 @@ def demo_env(plan: DemoPlan, images: dict[str, str]) -> dict[str, str]:
     }
 
 
-def deploy_demo(plan: DemoPlan, images: dict[str, str]) -> None:
-    env = demo_env(plan, images)
-    if plan.mode == "swarm":
-        cmd = [
-            "docker",
-            "stack",
-            "deploy",
-            "--resolve-image",
-            "never",
-            "-c",
-            str(DEMO_STACK),
-            plan.name,
-        ]
-    else:
-        cmd = [*compose_command(), "-p", plan.name, "-f", str(DEMO_COMPOSE), "up", "-d"]
-    _run_step(f"deploying {plan.name} with {plan.mode}", cmd, env)
+def demo_file(plan: DemoPlan) -> Path:
+    return DEMO_STACK if plan.mode == "swarm" else DEMO_COMPOSE
 
 
-def remove_demo(plan: DemoPlan, images: dict[str, str] | None = None) -> None:
+def deploy_demo(
+    plan: DemoPlan,
+    images: dict[str, str],
+    inventory: Inventory,
+    target: EngineTarget | None = None,
+) -> None:
+    """The demo's file deployed the way `mltui up` deploys one (its images are
+    built from recipes, not from build: sections), on the engine ``target`` names."""
+    from .actions import ActionError, execute
+    from .up import plan_up
+
+    os.environ.update(demo_env(plan, images))  # what the file and the CLI read
+    try:
+        up = plan_up(
+            inventory.snapshot(), str(demo_file(plan)), target, plan.name, plan.mode, build=False
+        )
+    except ActionError as exc:
+        raise DemoError(f"deploying {plan.name} with {plan.mode}: {exc}") from None
+    result = execute(up, inventory, lambda _line: None, detach=True)
+    if not result.ok:
+        raise DemoError(result.message)
+
+
+def remove_demo(
+    plan: DemoPlan, images: dict[str, str] | None = None, target: EngineTarget | None = None
+) -> None:
     env = demo_env(
         plan, images or {"MLTUI_DEMO_MODEL": "-", "MLTUI_DEMO_LB": "-", "MLTUI_DEMO_NOTEBOOK": "-"}
     )
     if plan.mode == "swarm":
-        cmd = ["docker", "stack", "rm", plan.name]
+        cmd = [*docker_argv(target), "stack", "rm", plan.name]
     else:
         cmd = [*compose_command(), "-p", plan.name, "-f", str(DEMO_COMPOSE), "down", "-t", "2"]
+        env.update(compose_env(target))
     _run_step(f"removing {plan.name}", cmd, env)
 
 

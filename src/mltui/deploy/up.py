@@ -302,7 +302,7 @@ def execute_up(
     *builds, deploy = plan.calls
     for call in builds:
         tag = call.argv[call.argv.index("-t") + 1]
-        report(f"building {tag}")
+        report(f"building {tag}: {call.shown}")
         result = run_build(call, report, f"build {tag}")
         if not result.ok:
             return result
