@@ -241,6 +241,17 @@ def _find(snapshot: Snapshot, plan: Plan) -> Service | None:
     return None
 
 
+def _rollback_progress(svc: Service, plan: Plan) -> tuple[bool, str]:
+    running = [r for r in svc.replicas if r.running]
+    old = {cid for cid, _ in plan.before}
+    stale = [r for r in running if r.container_id in old]
+    want = svc.desired if plan.replicas is None else plan.replicas
+    wrong = [r for r in running if plan.image and r.image != plan.image]
+    done = not stale and not wrong and svc.desired == want and len(running) == want
+    on_it = sum(1 for r in running if r.container_id not in old and r not in wrong)
+    return done, f"{on_it}/{want} on the previous spec"
+
+
 def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
     """Whether ``plan`` took effect in ``snapshot``, and what is seen (or missing)."""
     if plan.verb in ("stop", "start"):
@@ -256,13 +267,7 @@ def progress(snapshot: Snapshot, plan: Plan) -> tuple[bool, str]:
         return False, f"{plan.target} is gone from the engine"
     running = [r for r in svc.replicas if r.running]
     if plan.verb == "rollback":
-        old = {cid for cid, _ in plan.before}
-        stale = [r for r in running if r.container_id in old]
-        want = svc.desired if plan.replicas is None else plan.replicas
-        wrong = [r for r in running if plan.image and r.image != plan.image]
-        done = not stale and not wrong and svc.desired == want and len(running) == want
-        fresh = len([r for r in running if r.container_id not in old and r not in wrong])
-        return done, f"{fresh}/{want} on the previous spec"
+        return _rollback_progress(svc, plan)
     if plan.verb == "scale":
         text = f"{len(running)}/{plan.replicas} running"
         return len(running) == plan.replicas and svc.desired == plan.replicas, text
