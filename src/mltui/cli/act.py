@@ -40,6 +40,17 @@ def confirm(question: str, yes: bool, stdin: TextIO, stderr: TextIO) -> str:
     return "" if answer in ("y", "yes") else "not confirmed: nothing changed"
 
 
+def _say(who: str, text: str) -> None:
+    """Progress and results on stderr, each line printable (the docker CLI's
+    output and the build's are the containers' and the files' words)."""
+    from ..core.textsafe import safe_text
+
+    lines = text.splitlines() or [""]
+    print(f"{who}: {safe_text(lines[0])}", file=sys.stderr, flush=True)
+    for line in lines[1:]:
+        print(f"  {safe_text(line)}", file=sys.stderr, flush=True)
+
+
 def act(
     args: argparse.Namespace,
     who: str,
@@ -68,7 +79,7 @@ def act(
         result = execute(
             plan,
             inventory,
-            lambda text: print(f"{who}: {text}", file=sys.stderr, flush=True),
+            lambda text: _say(who, text),
             timeout=getattr(args, "timeout", None) or WAIT_S,
             detach=getattr(args, "detach", False),
         )
@@ -78,8 +89,8 @@ def act(
             plan.engine, plan.target, plan.commands, "ok" if result.ok else result.message
         )
         if problem:
-            print(f"{who}: {problem}", file=sys.stderr)
-        print(f"{who}: {result.message}", file=sys.stderr)
+            _say(who, problem)
+        _say(who, result.message)
         return 0 if result.ok else 1
     finally:
         engine.close()

@@ -54,7 +54,7 @@ class Plan:
     def second_question(self) -> str:
         """A second, explicit question, asked after :attr:`question` ("" when none)."""
         if self.volumes:
-            return (
+            return safe_text(
                 f"Also delete the volumes {', '.join(self.volumes)} of {self.target}? "
                 "Their data is lost for good."
             )
@@ -82,7 +82,8 @@ class Plan:
             "start": f"Start {self.target} on {self.engine}?",
         }[self.verb]
         more = (" " + "; ".join(self.details) + ".") if self.details else ""
-        return f"{what}{more} The equivalent: {self.commands}"
+        # a path or a name from outside may hold escapes: one printable line
+        return safe_text(f"{what}{more} The equivalent: {self.commands}")
 
 
 # -- plans ----------------------------------------------------------------------
