@@ -281,3 +281,45 @@ def test_the_action_lock_refuses_a_second_holder_and_frees_a_dead_ones(tmp_path)
     assert path.exists()
     with action_lock("e", "ml/x", "after the holder died", path):
         pass
+
+
+def _refusal(engine: str, target: str, what: str) -> str:
+    """Why the lock of ``target`` cannot be had now ("" when it can)."""
+    from mltui.deploy.actionlock import target_lock
+
+    try:
+        with target_lock(engine, target, what):
+            return ""
+    except Busy as exc:
+        return str(exc)
+
+
+def test_a_stack_action_and_a_service_action_exclude_each_other(tmp_path, monkeypatch):
+    from mltui.deploy.actionlock import target_lock
+
+    monkeypatch.setenv("MLTUI_STATE", str(tmp_path / "state.json"))
+    with target_lock("e", "ml/a", "scale ml/a"), target_lock("e", "ml/b", "scale ml/b"):
+        assert _refusal("e", "ml", "down ml").startswith("another action on ml is running")
+        assert "on ml/a is running (pid " in _refusal("e", "ml/a", "restart ml/a")
+        assert _refusal("e", "ml/c", "scale ml/c") == ""  # another service of the stack
+    with target_lock("e", "ml", "up ml"):
+        assert f"on ml is running (pid {os.getpid()}: up ml)" in _refusal("e", "ml/a", "scale")
+        assert _refusal("other-engine", "ml/a", "scale") == ""  # another engine's ml
+    assert _refusal("e", "ml", "down ml") == ""
+
+
+def test_an_engine_gone_mid_action_is_a_result(tmp_path, monkeypatch):
+    from mltui.core.engine import Engine
+    from mltui.core.inventory import Inventory
+    from mltui.deploy.actions import execute
+
+    monkeypatch.setenv("MLTUI_STATE", str(tmp_path / "state.json"))
+    nowhere = EngineTarget(f"unix://{tmp_path}/no.sock", "--host")
+    plan = Plan("scale", "ml/x", "swarm", nowhere.base_url, (), replicas=2)
+    engine = Engine(nowhere, timeout=2)
+    try:
+        result = execute(plan, Inventory(engine), lambda _text: None, timeout=5)
+    finally:
+        engine.close()
+    assert not result.ok and result.started
+    assert "the engine went away while it ran" in result.message and "no.sock" in result.message

@@ -39,10 +39,27 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def action_lock(engine: str, target: str, what: str, path: Path | None = None) -> Iterator[None]:
-    """Hold the lock of ``target`` on ``engine`` for the block; :class:`Busy`
-    at once when another live process holds it. A lock folder that cannot be
-    written does not stop the action (nothing to guard with, nothing to refuse)."""
+def target_lock(engine: str, target: str, what: str) -> Iterator[None]:
+    """The lock of ``target``: a service ("stack/service") is held alone, and its
+    stack shared, so an action on a whole stack (up, down) and one on a service
+    of it exclude each other, while two services of one stack do not."""
+    stack, slash, _service = target.partition("/")
+    if not slash:
+        with action_lock(engine, target, what):
+            yield
+        return
+    with action_lock(engine, stack, what, shared=True), action_lock(engine, target, what):
+        yield
+
+
+@contextmanager
+def action_lock(
+    engine: str, target: str, what: str, path: Path | None = None, shared: bool = False
+) -> Iterator[None]:
+    """Hold the lock of ``target`` on ``engine`` for the block (``shared``: with
+    other shared holders); :class:`Busy` at once when another live process
+    holds it. A lock folder that cannot be written does not stop the action
+    (nothing to guard with, nothing to refuse)."""
     path = lock_path(engine, target) if path is None else path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,18 +69,20 @@ def action_lock(engine: str, target: str, what: str, path: Path | None = None) -
         return
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Busy(
                 f"another action on {target} is running{_holder(fd)}: "
                 "wait for it to finish, then try again"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {' '.join(what.split())}\n".encode(), 0)
+        if not shared:  # who holds it, for the message another action gets
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {' '.join(what.split())}\n".encode(), 0)
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            if not shared:
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -305,10 +305,10 @@ def execute(
     inventory shows the change; a failed command stops at once. While it runs
     it holds the target's lock: a second action on the same target, from this
     process or another, is refused (``started`` False) and changes nothing."""
-    from .actionlock import Busy, action_lock
+    from .actionlock import Busy, target_lock
 
     try:
-        with action_lock(plan.engine, plan.target, f"{plan.verb} {plan.target}"):
+        with target_lock(plan.engine, plan.target, f"{plan.verb} {plan.target}"):
             if plan.verb == "up":
                 from .up import execute_up
 
