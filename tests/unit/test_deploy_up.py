@@ -323,3 +323,31 @@ def test_an_engine_gone_mid_action_is_a_result(tmp_path, monkeypatch):
         engine.close()
     assert not result.ok and result.started
     assert "the engine went away while it ran" in result.message and "no.sock" in result.message
+
+
+def test_a_swarm_redeploy_waits_for_the_replaced_tasks():
+    from mltui.deploy.up import _renewed
+
+    def item(image: str, replicas: int) -> dict:
+        return {
+            "Spec": {
+                "TaskTemplate": {"ContainerSpec": {"Image": image}},
+                "Mode": {"Replicated": {"Replicas": replicas}},
+            }
+        }
+
+    before = {"same": item("a", 1), "scaled": item("a", 1), "changed": item("a", 1)}
+    after = {
+        "same": item("a", 1),
+        "scaled": item("a", 3),
+        "changed": item("b", 1),
+        "new": item("c", 1),
+    }
+    assert _renewed(before, after) == {"changed", "new"}
+    plan = Plan("up", "ml", "swarm", "e", (), expect=(("x", 1),))
+    old = snapshot(True, (Stack("ml", "swarm", (_svc("x", (_rep("running", 10.0),)),)),))
+    assert up_progress(old, plan, 50.0, {})[:2] == (True, "running: x 1/1")
+    assert up_progress(old, plan, 50.0, {}, renewed=frozenset({"x"}))[:2] == (
+        False,
+        "running: x 0/1",
+    )

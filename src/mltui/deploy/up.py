@@ -17,8 +17,9 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..core.engine import EngineError, EngineTarget
 from ..core.inventory import Inventory, Service, Snapshot
@@ -252,8 +253,10 @@ def up_progress(
     since: float,
     restarts: dict[str, int],
     exit_of: Callable[[str], int | None] = lambda _cid: None,
+    renewed: frozenset[str] = frozenset(),
 ) -> tuple[bool, str, str]:
-    """(done, what is seen, why it failed or "")."""
+    """(done, what is seen, why it failed or ""). A service in ``renewed`` (swarm:
+    its task template changed) counts only replicas that started since."""
     found = {
         s.name: s
         for st in snapshot.stacks
@@ -265,6 +268,8 @@ def up_progress(
     for name, want in plan.expect:
         svc = found.get(name)
         have = svc.running if svc else 0
+        if svc is not None and name in renewed:
+            have = sum(1 for r in svc.replicas if r.running and (r.since or 0) >= since - 1)
         parts.append(f"{name} {have}/{want}")
         if svc is not None:
             why = crashed(svc, since, restarts.get(name, 0), exit_of)
@@ -283,6 +288,33 @@ def _exit_of(inventory: Inventory, container_id: str) -> int | None:
         return None
     code = state.get("ExitCode") if isinstance(state, dict) else None
     return code if isinstance(code, int) and code else None
+
+
+def _swarm_specs(inventory: Inventory, stack: str) -> dict[str, Mapping[str, Any]]:
+    """The stack's services as the engine has them, by their name in the file."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in inventory.engine.services():
+        spec = item.get("Spec")
+        spec = spec if isinstance(spec, dict) else {}
+        labels = spec.get("Labels")
+        labels = labels if isinstance(labels, dict) else {}
+        if labels.get("com.docker.stack.namespace") == stack:
+            found[str(spec.get("Name", "")).removeprefix(f"{stack}_")] = item
+    return found
+
+
+def _renewed(
+    before: dict[str, Mapping[str, Any]], after: dict[str, Mapping[str, Any]]
+) -> frozenset[str]:
+    """The services whose tasks the deployment replaces: new ones, and those
+    whose task template changed (a change of replicas alone replaces none)."""
+    names = set()
+    for name, item in after.items():
+        old = before.get(name)
+        spec = item.get("Spec") or {}
+        if old is None or (old.get("Spec") or {}).get("TaskTemplate") != spec.get("TaskTemplate"):
+            names.add(name)
+    return frozenset(names)
 
 
 def execute_up(
@@ -306,6 +338,8 @@ def execute_up(
         result = run_build(call, report, f"build {tag}")
         if not result.ok:
             return result
+    swarm = plan.kind == "swarm"
+    specs = _swarm_specs(inventory, plan.target) if swarm else {}
     started = time.time()
     report(f"running: {deploy.shown}")
     outcome = run_call(deploy)
@@ -314,12 +348,19 @@ def execute_up(
         return Result(False, f"deploying {plan.target} failed (exit {outcome.code}): {why}")
     if detach:
         return Result(True, f"up {plan.target}: deployed (not waited for)")
+    # swarm replaces tasks after deploy returns: until then the old ones run
+    renewed = _renewed(specs, _swarm_specs(inventory, plan.target)) if swarm else frozenset()
     inventory.invalidate()
     deadline = time.monotonic() + timeout
     seen = ""
     while True:
         done, text, failed = up_progress(
-            inventory.snapshot(), plan, started, restarts, lambda cid: _exit_of(inventory, cid)
+            inventory.snapshot(),
+            plan,
+            started,
+            restarts,
+            lambda cid: _exit_of(inventory, cid),
+            renewed,
         )
         if failed:
             return Result(False, f"up {plan.target}: {failed}")
