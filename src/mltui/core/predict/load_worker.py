@@ -7,6 +7,7 @@ kind (refused, reset, timeout, server 5xx/4xx, bad answer), never raised.
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 import threading
 import time
@@ -79,10 +80,22 @@ class Target:
 
 
 class _Failed(Exception):
-    def __init__(self, key: ErrorKey, retry: bool = False) -> None:
+    def __init__(self, key: ErrorKey) -> None:
         super().__init__(key.message)
         self.key = key
-        self.retry = retry  # the connection may just have gone stale: worth one more try
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """Whether a kept-alive connection was closed by the server since its last
+    answer (readable with nothing to read: as urllib3 checks before reuse). A
+    connection closed while a request is on its way is a failure; one closed
+    between requests is not."""
+    try:
+        poll = select.poll()
+        poll.register(sock, select.POLLIN)
+        return bool(poll.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 class Worker:
@@ -107,7 +120,6 @@ class Worker:
         self.replicas: Counter[str] = Counter()
         self.ok = 0
         self.sock: socket.socket | None = None
-        self.used = 0  # answers read on the open connection
         self.aborted = False
 
     @property
@@ -134,35 +146,31 @@ class Worker:
                 pass
 
     def _one(self, data: bytes) -> None:
-        for attempt in (1, 2):
-            start = time.perf_counter()
-            try:
-                status, replica = self._exchange(data)
-            except _Failed as failed:
-                if self.aborted:
-                    return  # cut off by the level's end: neither an answer nor a failure
-                if failed.retry and attempt == 1:
-                    continue
-                count_error(self.errors, failed.key)
-                if failed.key.kind in ("refused", "network"):
-                    time.sleep(REFUSED_PAUSE_S)
-                return
-            took = time.perf_counter() - start
-            if replica and (replica in self.replicas or len(self.replicas) < MAX_REPLICAS):
-                self.replicas[replica] += 1
-            if 200 <= status < 300:
-                self.ok += 1
-                self.hist.record(took)
+        start = time.perf_counter()
+        try:
+            status, replica = self._exchange(data)
+        except _Failed as failed:
+            if self.aborted:
+                return  # cut off by the level's end: neither an answer nor a failure
+            count_error(self.errors, failed.key)
+            if failed.key.kind in ("refused", "network"):
+                time.sleep(REFUSED_PAUSE_S)
             return
+        took = time.perf_counter() - start
+        if replica and (replica in self.replicas or len(self.replicas) < MAX_REPLICAS):
+            self.replicas[replica] += 1
+        if 200 <= status < 300:
+            self.ok += 1
+            self.hist.record(took)
 
     def _exchange(self, data: bytes) -> tuple[int, str]:
         """Send one request and read its whole answer: (status, replica name); a
         non-2xx answer is counted here, with its message."""
-        reused = self.sock is not None and self.used > 0
+        if self.sock is not None and _dropped(self.sock):
+            self._close()  # the server closed it after its last answer: not a failure
         try:
             if self.sock is None:
                 self.sock = self.target.connect(self.timeout)
-                self.used = 0
             self.sock.sendall(data)
             answer = http.client.HTTPResponse(self.sock, method="POST")
             answer.begin()
@@ -175,10 +183,7 @@ class Worker:
             raise _Failed(ErrorKey.of("timeout", 0, f"no answer in {self.timeout:g} s")) from None
         except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
             self._close()
-            raise _Failed(
-                ErrorKey.of("reset", 0, "the connection was closed or reset"),
-                retry=reused,
-            ) from None
+            raise _Failed(ErrorKey.of("reset", 0, "the connection was closed or reset")) from None
         except http.client.IncompleteRead:
             self._close()
             raise _Failed(ErrorKey.of("reset", 0, "the answer was cut off")) from None
@@ -195,7 +200,6 @@ class Worker:
             raise _Failed(
                 ErrorKey.of("bad answer", status, f"an answer over {MAX_ANSWER >> 20} MB")
             )
-        self.used += 1
         if answer.will_close:
             self._close()
         if not 200 <= status < 300:
