@@ -137,7 +137,7 @@ def target_url(served: ServedModel, version: str | None = None) -> str:
 
 
 def load_bodies(
-    served: ServedModel, folder: Path, scale: float = 1.0, limit: int = MAX_BODIES
+    served: ServedModel, folder: Path, scale: float = 1.0, limit: int = 8
 ) -> list[LoadBody]:
     """Request bodies of the first images under ``folder`` (one image each),
     encoded once as :func:`.wire.encode` writes them for a prediction; images that
