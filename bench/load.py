@@ -61,14 +61,21 @@ def run_hey(url: str, body: Path, concurrency: int, duration: float) -> dict[str
          "-T", "application/json", "-D", str(body), url],
         capture_output=True, text=True, check=True, timeout=duration + 120,
     ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = float(re.search(r"50%+ in ([\d.]+) secs", out).group(1)) * 1000
-    p95 = float(re.search(r"95%+ in ([\d.]+) secs", out).group(1)) * 1000
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50% in ([\d.]+) secs", out)
+    if rps is None or p50 is None:
+        raise SystemExit(f"hey's output without a rate or a p50:\n{out}")
+    # hey leaves out the 95% line (prints "0% in 0.0000") when it has few answers
+    p95 = re.search(r"95% in ([\d.]+) secs", out)
     codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
     errors = sum(int(n) for c, n in codes.items() if c != "200")
     if errors or "Error distribution" in out:
         raise SystemExit(f"hey saw errors:\n{out}")
-    return {"rps": rps, "p50": p50, "p95": p95}
+    return {
+        "rps": float(rps.group(1)),
+        "p50": float(p50.group(1)) * 1000,
+        "p95": float(p95.group(1)) * 1000 if p95 else float("nan"),
+    }
 
 
 def run_mltui(url: str, folder: Path, concurrency: int, duration: float) -> dict[str, float]:
