@@ -119,9 +119,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     refused = load.probe(served, bodies[0], args.version, args.timeout)
     if refused is not None and refused.kind == "server 4xx":
-        return fail(
-            f"{served.url}: the first request failed: {refused.status} {refused.message}"
-        )
+        return fail(f"{served.url}: the first request failed: {refused.status} {refused.message}")
     stop = threading.Event()
     out: list[LoadReport] = []
     problem: list[BaseException] = []
