@@ -206,7 +206,9 @@ def _print(report: LoadReport) -> None:
     if knee is None:
         print("knee: none (throughput kept growing, or latency did not rise, up to the last level)")
     else:
-        print(f"knee: {knee} workers (past it throughput grows less than 10% while p95 rises)")
+        print(
+            f"knee: {knee} worker{'s' if knee > 1 else ''} (past it throughput grows less than 10% while p95 rises)"
+        )
     for lv in report.levels:
         if lv.errors:
             groups = sorted(lv.errors.items(), key=lambda kv: (-kv[1], kv[0]))

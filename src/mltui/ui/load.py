@@ -341,7 +341,7 @@ class LoadScreen(SubScreen):
             text.append("knee: none so far (throughput still growing)", style="green")
         else:
             text.append(
-                f"knee: {knee} workers (past it throughput grows less than 10% while p95 rises)",
+                f"knee: {knee} worker{'s' if knee > 1 else ''} (past it throughput grows less than 10% while p95 rises)",
                 style="bold yellow",
             )
         errors = [(lv.concurrency, k, n) for lv in self.done for k, n in lv.errors.items()]

@@ -9,7 +9,6 @@ the knee on given levels.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,16 +139,19 @@ class LevelResult:
 
 
 def find_knee(levels: list[LevelResult]) -> int | None:
-    """The concurrency after which more workers stop paying: the first level whose
-    next level's throughput is less than 10% higher while its p95 is higher. None
-    when throughput keeps growing (or latency does not rise) up to the last level,
-    or a level has no successful answer to compare."""
+    """The concurrency after which more workers stop paying: the first level that
+    no later level beats by 10% or more in throughput, while the next level's p95
+    is higher. Looking at every later level, not just the next, keeps a dip (a
+    noisy level) from passing for the knee when throughput grows again after it.
+    None when throughput keeps growing (or latency does not rise) up to the last
+    level; a level without a successful answer is not compared."""
     ordered = sorted(levels, key=lambda lv: lv.concurrency)
-    for here, after in itertools.pairwise(ordered):
+    for i, here in enumerate(ordered[:-1]):
+        after = ordered[i + 1]
         if here.p95_ms is None or after.p95_ms is None or here.throughput <= 0:
             continue
-        gain = after.throughput / here.throughput - 1.0
-        if gain < KNEE_GAIN and after.p95_ms > here.p95_ms:
+        best_later = max(lv.throughput for lv in ordered[i + 1 :])
+        if best_later < here.throughput * (1 + KNEE_GAIN) and after.p95_ms > here.p95_ms:
             return here.concurrency
     return None
 
