@@ -13,6 +13,13 @@ that image, so both send the very same bytes.
 The two alternate for ``--rounds`` rounds (a warm-up of each first); the medians
 give the ratios. Targets: throughput at least 0.85x hey's, p50 within 15%.
 
+First, why the workers use raw sockets: the client's own cost per request,
+measured against a no-op HTTP server in another process on 127.0.0.1 (one
+connection, a small body), for ``requests.Session``, ``http.client`` and a raw
+socket that sends prebuilt bytes and parses the answer with ``http.client``'s
+parser, then `mltui load`'s own worker (which adds the histogram and the check
+for a dropped connection) at concurrency 1.
+
 Run: `python bench/load.py [--duration 10] [--concurrency 8] [--rounds 3] [--url URL]`.
 """
 
@@ -33,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from mltui.core import predict as core  # noqa: E402
-from mltui.core.predict.load import load_bodies  # noqa: E402
+from mltui.core.predict.load import LoadBody, load_bodies  # noqa: E402
 from mltui.deploy.stacks import DEMO_DIR  # noqa: E402
 
 IMAGE = sorted((DEMO_DIR / "test-images" / "7").glob("*.png"))[0]
@@ -92,6 +99,94 @@ def run_mltui(url: str, folder: Path, concurrency: int, duration: float) -> dict
     return {"rps": level["throughput_rps"], "p50": lat["p50"], "p95": lat["p95"]}
 
 
+NOOP_SERVER = r"""
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'{"predictions": [[0.1, 0.9]]}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"""
+
+
+def client_costs(count: int = 3000) -> list[tuple[str, float, float]]:
+    """(client, requests a second, client CPU µs a request) against a no-op server."""
+    import http.client
+    import time
+
+    import requests
+
+    from mltui.core.predict.load import run_load
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", NOOP_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())
+        path, body = "/v1/models/m:predict", b'{"instances": [[0.5]]}'
+        headers = {"Content-Type": "application/json"}
+
+        def with_requests(n: int) -> None:
+            session = requests.Session()
+            for _ in range(n):
+                _ = session.post(
+                    f"http://127.0.0.1:{port}{path}", data=body, headers=headers
+                ).content
+
+        def with_http_client(n: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port)
+            for _ in range(n):
+                conn.request("POST", path, body, headers)
+                conn.getresponse().read()
+
+        raw = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+        def with_raw_socket(n: int) -> None:
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for _ in range(n):
+                sock.sendall(raw)
+                answer = http.client.HTTPResponse(sock, method="POST")
+                answer.begin()
+                answer.read()
+
+        out = []
+        for name, fn in (
+            ("requests.Session", with_requests),
+            ("http.client", with_http_client),
+            ("raw socket", with_raw_socket),
+        ):
+            fn(50)
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn(count)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            out.append((name, count / wall, cpu / count * 1e6))
+        served = core.ServedModel(f"http://127.0.0.1:{port}", "m", "tfserving")
+        bodies = [LoadBody(body)]
+        cpu = time.process_time()
+        report = run_load(served, bodies, [1], duration_s=2.0, max_requests=count)
+        cpu = time.process_time() - cpu
+        level = report.levels[0]
+        out.append(("mltui load worker", level.throughput, cpu / max(1, level.requests) * 1e6))
+        return out
+    finally:
+        server.kill()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
@@ -101,6 +196,9 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("hey"):
         raise SystemExit("hey is missing: apt-get install -y hey")
+    costs = client_costs()
+    for client, rps, cpu in costs:
+        print(f"{client:>18}: {rps:7.0f} req/s, client CPU {cpu:5.0f} µs a request")
     name = "mltuibenchload"
     url = args.url
     if not url:
@@ -142,6 +240,11 @@ def main() -> None:
 
     rps_ratio = med(ours, "rps") / med(hey, "rps")
     p50_ratio = med(ours, "p50") / med(hey, "p50")
+    print()
+    print("| client, one connection, no-op server on 127.0.0.1 | req/s | client CPU a request |")
+    print("| --- | --- | --- |")
+    for client, rps, cpu in costs:
+        print(f"| {client} | {rps:.0f} | {cpu:.0f} µs |")
     print()
     print("| measure | mltui load | baseline, same run |")
     print("| --- | --- | --- |")

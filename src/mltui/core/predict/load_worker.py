@@ -85,14 +85,12 @@ class _Failed(Exception):
         self.key = key
 
 
-def _dropped(sock: socket.socket) -> bool:
+def _dropped(poll: select.poll) -> bool:
     """Whether a kept-alive connection was closed by the server since its last
     answer (readable with nothing to read: as urllib3 checks before reuse). A
     connection closed while a request is on its way is a failure; one closed
-    between requests is not."""
+    between requests is not. ``poll`` has the connection registered."""
     try:
-        poll = select.poll()
-        poll.register(sock, select.POLLIN)
         return bool(poll.poll(0))
     except (OSError, ValueError):
         return True
@@ -120,6 +118,8 @@ class Worker:
         self.replicas: Counter[str] = Counter()
         self.ok = 0
         self.sock: socket.socket | None = None
+        self.poll = select.poll()  # the open connection's, for a drop between answers
+        self.names: dict[str, str] = {}  # X-Replica as sent -> as safe text
         self.aborted = False
 
     @property
@@ -166,11 +166,13 @@ class Worker:
     def _exchange(self, data: bytes) -> tuple[int, str]:
         """Send one request and read its whole answer: (status, replica name); a
         non-2xx answer is counted here, with its message."""
-        if self.sock is not None and _dropped(self.sock):
+        if self.sock is not None and _dropped(self.poll):
             self._close()  # the server closed it after its last answer: not a failure
         try:
             if self.sock is None:
                 self.sock = self.target.connect(self.timeout)
+                self.poll = select.poll()
+                self.poll.register(self.sock, select.POLLIN)
             self.sock.sendall(data)
             answer = http.client.HTTPResponse(self.sock, method="POST")
             answer.begin()
@@ -194,7 +196,7 @@ class Worker:
             self._close()
             raise _Failed(ErrorKey.of("network", 0, exc.strerror or type(exc).__name__)) from None
         status = int(answer.status)
-        replica = safe_text(answer.getheader("X-Replica") or "", 64)
+        replica = self._replica(answer.getheader("X-Replica"))
         if len(body) > MAX_ANSWER:
             self._close()
             raise _Failed(
@@ -205,6 +207,17 @@ class Worker:
         if not 200 <= status < 300:
             count_error(self.errors, _answer_error(self.served, status, answer, body))
         return status, replica
+
+    def _replica(self, said: str | None) -> str:
+        """The replica an answer names, as safe text (each name made safe once)."""
+        if not said:
+            return ""
+        known = self.names.get(said)
+        if known is None:
+            known = safe_text(said, 64)
+            if len(self.names) < MAX_REPLICAS:
+                self.names[said] = known
+        return known
 
     def _close(self) -> None:
         sock, self.sock = self.sock, None
