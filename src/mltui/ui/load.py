@@ -199,6 +199,8 @@ class LoadScreen(SubScreen):
                 pass
 
     def _failed(self, message: str) -> None:
+        if not self.is_attached:
+            return
         self.running = False
         self.problem = message
         self._show()
