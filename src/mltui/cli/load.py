@@ -57,7 +57,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="requests of the whole run, at most (default %(default)s)",
     )
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per request")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="per request (default 10; at most the level's duration, and 1 s at least)",
+    )
     p.add_argument(
         "--shape",
         metavar="H,W,C",
