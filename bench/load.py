@@ -20,7 +20,8 @@ socket that sends prebuilt bytes and parses the answer with ``http.client``'s
 parser, then `mltui load`'s own worker (which adds the histogram and the check
 for a dropped connection) at concurrency 1.
 
-Run: `python bench/load.py [--duration 10] [--concurrency 8] [--rounds 3] [--url URL]`.
+Run: `python bench/load.py [--duration 10] [--concurrency 8] [--rounds 3] [--url URL]
+[--compose]`.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ s.serve_forever()
 """
 
 
-def client_costs(count: int = 3000) -> list[tuple[str, float, float]]:
+def client_costs(count: int = 2000) -> list[tuple[str, float, float]]:
     """(client, requests a second, client CPU µs a request) against a no-op server."""
     import http.client
     import time
@@ -170,9 +171,12 @@ def client_costs(count: int = 3000) -> list[tuple[str, float, float]]:
             ("raw socket", with_raw_socket),
         ):
             fn(50)
-            wall, cpu = time.perf_counter(), time.process_time()
-            fn(count)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            runs = []
+            for _ in range(3):  # the best of three: the machine may be busy
+                wall, cpu = time.perf_counter(), time.process_time()
+                fn(count)
+                runs.append((time.perf_counter() - wall, time.process_time() - cpu))
+            wall, cpu = min(runs)
             out.append((name, count / wall, cpu / count * 1e6))
         served = core.ServedModel(f"http://127.0.0.1:{port}", "m", "tfserving")
         bodies = [LoadBody(body)]
@@ -193,6 +197,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", help="an endpoint already up (default: deploy the demo)")
+    parser.add_argument(
+        "--compose", action="store_true", help="deploy the demo with Compose, not as a swarm stack"
+    )
     args = parser.parse_args()
     if not shutil.which("hey"):
         raise SystemExit("hey is missing: apt-get install -y hey")
@@ -200,11 +207,12 @@ def main() -> None:
     for client, rps, cpu in costs:
         print(f"{client:>18}: {rps:7.0f} req/s, client CPU {cpu:5.0f} µs a request")
     name = "mltuibenchload"
+    mode = ["--compose"] if args.compose else []
     url = args.url
     if not url:
         port = free_port()
         up = mltui("demo", "up", "--detach", "--name", name, "--port", str(port),
-                   "--notebook-port", str(free_port()))  # fmt: skip
+                   "--notebook-port", str(free_port()), *mode)  # fmt: skip
         if up.returncode != 0:
             raise SystemExit(f"demo up failed:\n{up.stderr}")
         url = f"http://127.0.0.1:{port}"
@@ -233,7 +241,7 @@ def main() -> None:
                 )
     finally:
         if not args.url:
-            mltui("demo", "down", "--name", name)
+            mltui("demo", "down", "--name", name, *mode)
 
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
