@@ -2,7 +2,7 @@
 
 Runs the real app with Pilot against the local engine and the demo stack
 (`mltui demo up --detach` first; `make screenshots` does both) and saves
-screenshots/{main,logs,notebooks,predict,gpu,help,main-light}.svg. Tokens stay
+screenshots/{main,logs,notebooks,predict,load,gpu,help,main-light}.svg. Tokens stay
 masked: the script fails if a notebook token is in any picture.
 """
 
@@ -101,6 +101,8 @@ async def shoot(theme: str) -> int:
         save(app, "predict", tokens)
         app.pop_screen()
 
+        await shoot_load(app, pilot, tokens)
+
         app.open_gpu()
         await until(pilot, lambda: isinstance(app.screen, GpuScreen), "the GPU screen")
         screen = app.screen
@@ -114,6 +116,27 @@ async def shoot(theme: str) -> int:
         await pilot.pause(0.3)
         save(app, "help", tokens)
     return 0
+
+
+async def shoot_load(app, pilot, tokens: list[str]) -> None:
+    """A real load test of the demo's balancer, 1 to 16 workers, 5 s a level."""
+    from mltui.ui.load import LoadScreen
+    from mltui.ui.predict import PredictScreen
+
+    app.open_predict(service(app, "lb"))
+    await until(pilot, lambda: isinstance(app.screen, PredictScreen), "the predict screen")
+    await pilot.pause(0.5)
+    await pilot.press("ctrl+l")
+    await until(pilot, lambda: isinstance(app.screen, LoadScreen), "the load screen")
+    screen = app.screen
+    screen.query_one("#ld-levels").value = "1,2,4,8,16"
+    screen.query_one("#ld-seconds").value = "5"
+    await pilot.press("ctrl+r")
+    await until(pilot, lambda: screen.report is not None, "the load test", timeout=180)
+    await pilot.pause(0.3)
+    save(app, "load", tokens)
+    app.pop_screen()
+    app.pop_screen()
 
 
 async def main() -> int:

@@ -37,7 +37,7 @@ from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
 DEFAULT_THEME = "textual-dark"  # when the config names none
-OWN_BINDINGS = ("app.", "services.", "logs.", "jupyter.", "gpu.", "predict.")
+OWN_BINDINGS = ("app.", "services.", "logs.", "jupyter.", "gpu.", "predict.", "load.")
 
 # The engine's event stream drives refreshes (events also mark which containers
 # to inspect again); a slow poll (config: engine.refresh_fallback_s) is only a

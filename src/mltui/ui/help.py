@@ -32,6 +32,7 @@ def screens() -> list[tuple[str, type]]:
     """Each place with keys, in the order help lists them."""
     from .gpu import GpuScreen
     from .jupyter import NotebookScreen
+    from .load import LoadScreen
     from .logs import LogScreen
     from .predict import PredictScreen
     from .services import ServicesScreen
@@ -43,6 +44,7 @@ def screens() -> list[tuple[str, type]]:
         ("Notebooks", NotebookScreen),
         ("Predict", PredictScreen),
         ("GPU", GpuScreen),
+        ("Load test", LoadScreen),
     ]
 
 

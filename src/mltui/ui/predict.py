@@ -60,6 +60,15 @@ class PredictScreen(SubScreen):
             "first, slowest first, as answers came (or click a column's title)",
             id="predict.sort",
         ),
+        Binding(
+            "ctrl+l",
+            "load_test",
+            "Load test",
+            tooltip="Load-test this server with the folder's images: throughput and "
+            "latency by concurrency",
+            show=False,  # in the palette and the help; the footer is full
+            id="predict.load",
+        ),
     ]
     # ctrl+s steps through these; "arrival" is the order answers came in
     SORT_CYCLE = ("arrival", "image", "problems", "confidence", "latency")
@@ -368,6 +377,13 @@ class PredictScreen(SubScreen):
         return text
 
     # -- actions ---------------------------------------------------------------------------
+    def action_load_test(self) -> None:
+        from .load import LoadScreen
+
+        self.app.push_screen(
+            LoadScreen(self._field("url"), self._field("model"), self._field("folder"))
+        )
+
     def action_sort(self) -> None:
         cycle = self.SORT_CYCLE
         self.sort = (
