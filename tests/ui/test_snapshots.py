@@ -22,7 +22,8 @@ def _app(theme: str = "textual-dark", data=None, at: float = RECORDED_AT) -> Mlt
     return MltuiApp(
         engine_factory=(lambda: RecordedEngine(data)) if data else RecordedEngine,
         clock=lambda: at,
-        config=Config(theme=theme),
+        # stats read quickly, so the pictures wait less for their two reads
+        config=Config(theme=theme, stats_interval=0.5),
     )
 
 
@@ -33,13 +34,21 @@ def _done(app, group: str) -> bool:
 
 async def _settled(pilot) -> None:
     """The inventory as pictured: the first paint from the list calls, then the full
-    snapshot (with inspects), both applied, and no refresh under way."""
+    snapshot (with inspects), both applied, and no refresh under way; and two stats
+    reads on screen (CPU % is the difference of two), the recorded engine giving
+    the same figures at each read."""
     app = pilot.app
     await until(
         pilot,
         lambda: app.snapshots_applied >= 2 and _done(app, "refresh"),
         timeout=10,
         what="the full snapshot on screen",
+    )
+    await until(
+        pilot,
+        lambda: app.services.stats_reads >= 2,
+        timeout=10,
+        what="two stats reads on screen",
     )
 
 

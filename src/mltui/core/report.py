@@ -60,6 +60,7 @@ STATE_TONES = {
     "shutdown": Tone.DIM,
     "complete": Tone.DIM,
     "paused": Tone.ACCENT,
+    "oom-killed": Tone.BAD,
 }
 
 
@@ -103,6 +104,10 @@ class Row:
     ready: tuple[int, int] | None = None  # (have, want): stacks and services
     note: str = ""  # the last error of a crash-looping service, shown under it
     since: float | None = None  # what the AGE cell counts from
+    # CPU, MEM (and GPU MEM on a GPU host) after the columns, when stats are on
+    # (core/usage.py fills them): text and tone, one per usage column
+    usage: tuple[str, ...] = ()
+    usage_tones: tuple[Tone, ...] = ()
 
     @property
     def key(self) -> str:
@@ -163,6 +168,10 @@ def _tones(
 
 def _state_word(replica: Replica) -> str:
     state = replica.state
+    if replica.oom_killed and not replica.running:
+        # killed for memory: the most common way a notebook "just dies"
+        code = f" ({replica.exit_code})" if replica.exit_code not in (None, 0) else ""
+        return f"oom-killed{code}"
     if replica.state in ("exited", "failed", "dead") and replica.exit_code not in (None, 0):
         return f"{state} ({replica.exit_code})"
     return state
@@ -244,7 +253,7 @@ def replica_row(rep: Replica, now: float, stack: str = "", service: str = "") ->
             human_age(now - rep.since) if rep.since else "",
         ),
         tones=_tones(
-            state_tone(rep.state),
+            state_tone("oom-killed" if rep.oom_killed and not rep.running else rep.state),
             Tone.PLAIN,
             _health_tone([rep.health] if rep.health else []),
             restarts,
