@@ -194,10 +194,25 @@ def stack_row(stack: Stack) -> Row:
     )
 
 
+def _oom_killed(svc: Service) -> Replica | None:
+    """A replica killed for memory that keeps the service below its desired count."""
+    if svc.running >= svc.desired:
+        return None
+    return next((r for r in svc.replicas if r.oom_killed and not r.running), None)
+
+
 def service_row(svc: Service, now: float, stack: str = "") -> Row:
     state = svc.state
-    if svc.crashloop and svc.last_exit not in (None, 0):
+    word = svc.state
+    killed = _oom_killed(svc)
+    if svc.crashloop and killed is not None:
+        state = "crashloop (oom-killed)"
+    elif svc.crashloop and svc.last_exit not in (None, 0):
         state = f"crashloop (exit {svc.last_exit})"
+    elif killed is not None:
+        state = word = "oom-killed"
+        if killed.exit_code not in (None, 0):
+            state += f" ({killed.exit_code})"
     started = [r.since for r in svc.replicas if r.since and r.running]
     since = min(started) if started else None
     age = human_age(now - since) if since else ""
@@ -223,7 +238,7 @@ def service_row(svc: Service, now: float, stack: str = "") -> Row:
             age,
         ),
         tones=_tones(
-            state_tone(svc.state),
+            state_tone(word),
             ready_tone(svc.running, svc.desired),
             _health_tone([r.health for r in svc.replicas if r.health]),
             restarts,
