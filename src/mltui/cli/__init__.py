@@ -18,13 +18,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from . import config, demo, down, gpu, jupyter, logs, predict, ps, restart, scale, serve, tui
+from . import (
+    config,
+    demo,
+    down,
+    gpu,
+    jupyter,
+    logs,
+    predict,
+    ps,
+    restart,
+    scale,
+    serve,
+    top,
+    tui,
+)
 from .common import CommandError
 
 # sub-command -> its module, in the order `mltui --help` lists them
 COMMANDS: dict[str, ModuleType] = {
     "config": config,
     "ps": ps,
+    "top": top,
     "logs": logs,
     "jupyter": jupyter,
     "predict": predict,

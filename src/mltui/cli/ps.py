@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from .common import engine_snapshot
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..core.engine import Engine, EngineInfo
     from ..core.inventory import Inventory, Snapshot
     from ..core.stats import ContainerStats
@@ -74,15 +76,19 @@ def _add_stats(data: dict[str, Any], snapshot: Snapshot, stats: dict[str, Contai
 
 
 def _print_table(
-    snapshot: Snapshot, replicas: bool, stats: dict[str, ContainerStats] | None = None
+    snapshot: Snapshot,
+    replicas: bool,
+    stats: dict[str, ContainerStats] | None = None,
+    out: Console | None = None,
 ) -> None:
+    """The table on stdout, or on ``out`` (`mltui top` draws each frame in one write)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from ..core.report import COLUMNS, engine_line, rows
 
-    out = Console(
+    out = out or Console(
         width=None if sys.stdout.isatty() else 200,
         highlight=False,
         soft_wrap=False,
