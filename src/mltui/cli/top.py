@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import io
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -107,7 +108,8 @@ def _render(snapshot: Any, stats: dict[str, ContainerStats], replicas: bool, liv
 
     from .ps import _print_table
 
-    size = os.get_terminal_size(sys.stdout.fileno()) if live else None
+    # a terminal that tells no size (0 x 0) is taken as 100 x 40
+    size = shutil.get_terminal_size((100, 40)) if live else None
     buffer = io.StringIO()
     out = Console(
         file=buffer,
