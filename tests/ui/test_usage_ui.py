@@ -106,16 +106,19 @@ async def test_cells_agree_with_docker_stats_and_sort_by_cpu_and_memory(
         assert app.services.sort_key == "cpu"
         await wait_until(
             pilot,
-            lambda: order.index(f"svc:{svc_key(app, burn)}")
-            < order.index(f"svc:{svc_key(app, hold)}"),
+            lambda: (
+                order.index(f"svc:{svc_key(app, burn)}") < order.index(f"svc:{svc_key(app, hold)}")
+            ),
             what="the busy container above the idle one",
         )
         await pilot.press("o")
         assert app.services.sort_key == "mem"
         await wait_until(
             pilot,
-            lambda: app.services._order.index(f"svc:{svc_key(app, hold)}")
-            < app.services._order.index(f"svc:{svc_key(app, burn)}"),
+            lambda: (
+                app.services._order.index(f"svc:{svc_key(app, hold)}")
+                < app.services._order.index(f"svc:{svc_key(app, burn)}")
+            ),
             what="the 200 MiB container above the busy one",
         )
         await pilot.press("o")

@@ -109,7 +109,9 @@ def test_sorting_by_cpu_and_memory_puts_the_largest_first_at_every_level():
 def test_only_the_containers_of_the_rows_on_screen_are_read():
     snap = snapshot()
     inspected = {"b1": {"State": {"Running": True, "Pid": 7}, "HostConfig": {"Memory": 0}}}.get
-    one = needed_targets(snap, [RowId(Level.REPLICA, "compose:p", "compose:p/big", "b1")], inspected)
+    one = needed_targets(
+        snap, [RowId(Level.REPLICA, "compose:p", "compose:p/big", "b1")], inspected
+    )
     assert [(t.container_id, t.pid) for t in one] == [("b1", 7)]
     service = needed_targets(snap, [RowId(Level.SERVICE, "compose:p", "compose:p/big")], inspected)
     assert [t.container_id for t in service] == ["b1", "b2"]  # the sum needs both
@@ -148,7 +150,7 @@ def test_gpu_memory_per_container_from_nvml_processes(tmp_path):
     assert use[cid].gpus == (0,)
     snap = Snapshot(INFO, (Stack("p", "compose", (svc("gpu", rep("gpu-1", cid)),)),), taken_at=0)
     usage = Usage({cid: figures(cid, 1.0, MIB)}, use)
-    assert usage.columns == USAGE_COLUMNS + (GPU_COLUMN,)
+    assert usage.columns == (*USAGE_COLUMNS, GPU_COLUMN)
     shown = by_name(with_usage(rows(snap, now=0), snap, usage))
     assert shown["gpu"].usage[2] == "1000.0MiB" and shown["gpu"].usage_tones[2] is Tone.ACCENT
     row = RowId(Level.SERVICE, "compose:p", "compose:p/gpu")
