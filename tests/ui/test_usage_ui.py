@@ -149,8 +149,15 @@ async def test_the_stats_key_turns_columns_and_reads_off_and_on(container_factor
         await wait_until(
             pilot, lambda: mem_of(app, idle) is not None, what="the idle container's memory"
         )
+        # another screen on top: no reads for a table nobody sees
+        assert app.services.stats_live
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: not app.services.stats_live, what="reads paused")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.services.stats_live, what="reads resumed")
         await pilot.press("t")
         assert "CPU" not in header(app) and app.services.usage is None
+        assert not app.services.stats_live
         reads = app.services.stats_reads
         assert all(r.usage == () for r in app.services._rows.values())
         await pilot.press("t")

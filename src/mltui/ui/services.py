@@ -320,6 +320,11 @@ class ServicesScreen(Screen):
             pane.show(history, _detail_text(figures))
 
     @property
+    def stats_live(self) -> bool:
+        """True while stats are read at their interval (on, and this screen shown)."""
+        return self._feed is not None and self._feed.running
+
+    @property
     def stats_reads(self) -> int:
         """Stats reads applied to the table so far."""
         return self._feed.reads if self._feed is not None else 0
