@@ -5,11 +5,13 @@ from (fake) NVML process lists naming a real container's process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 
 import pytest
-from helpers import docker, wait_for
+from helpers import docker
 from nvml_fake import H100, FakeNvml
 
 from mltui.core.config import Config
@@ -49,6 +51,10 @@ def close(a: float | None, b: float | None, rel: float = 0.10) -> bool:
     return abs(a - b) <= rel * max(abs(a), abs(b))
 
 
+def near(a: float, b: float) -> bool:
+    return abs(a - b) <= max(0.10 * max(a, b), 5.0)
+
+
 def row_of(app: MltuiApp, name: str):
     return next((r for r in app.services._rows.values() if r.cells[0] == name), None)
 
@@ -60,6 +66,13 @@ def usage_of(app: MltuiApp, name: str) -> tuple[str, ...]:
 
 def header(app: MltuiApp) -> list[str]:
     return [str(c.label) for c in app.services.table.columns.values()]
+
+
+def usage_header(app: MltuiApp) -> list[str]:
+    """The titles right after READY, where the usage columns go."""
+    titles = header(app)
+    at = titles.index("READY") + 1
+    return [t for t in titles[at : at + 3] if t.split()[0] in ("CPU", "MEM", "GPU")]
 
 
 def cpu_of(app: MltuiApp, name: str) -> float | None:
@@ -84,17 +97,23 @@ async def test_cells_agree_with_docker_stats_and_sort_by_cpu_and_memory(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(
             pilot,
-            lambda: (cpu_of(app, burn) or 0) > 50 and (mem_of(app, hold) or 0) >= 200 * MIB,
+            lambda: (cpu_of(app, burn) or 0) > 10 and (mem_of(app, hold) or 0) >= 200 * MIB,
             timeout=60,
-            what="the burning and the holding containers' figures",
+            what=f"the burning and the holding containers' figures ({burn}, {hold})",
         )
-        assert header(app)[-2:] == ["CPU", "MEM"]
-        # one core busy in both (the sampling windows differ, and the cores here
-        # are shared: docker stats is asked until its window sees it), memory within 10%
-        reference = wait_for(
-            "docker stats to see the busy core",
-            lambda: (r := docker_stats(burn, hold))[burn]["cpu"] > 50 and r,
-        )
+        assert usage_header(app) == ["CPU", "MEM"]
+        # The same figures as docker stats: memory within 10%; CPU within 10% (or 5
+        # points), read side by side until they agree once in a minute, since the
+        # sampling windows differ and the 2 cores here are shared with other work.
+        deadline = time.monotonic() + 60
+        seen = []
+        while True:
+            reference = await asyncio.to_thread(docker_stats, burn, hold)
+            ours = cpu_of(app, burn)
+            seen.append((ours, reference[burn]["cpu"]))
+            if ours is not None and near(ours, reference[burn]["cpu"]):
+                break
+            assert time.monotonic() < deadline, f"CPU never agreed (ours, docker's): {seen}"
         assert close(mem_of(app, hold), reference[hold]["mem"]), (usage_of(app, hold), reference)
         assert usage_of(app, hold)[1].endswith(" / 512.0MiB")  # the limit where one is set
         assert " / " not in usage_of(app, burn)[1]  # unlimited
@@ -106,7 +125,7 @@ async def test_cells_agree_with_docker_stats_and_sort_by_cpu_and_memory(
         order = app.services._order
         assert app.services.sort_key == "name"
         await pilot.press("o")
-        assert app.services.sort_key == "cpu"
+        assert app.services.sort_key == "cpu" and usage_header(app) == ["CPU ▼", "MEM"]
         await wait_until(
             pilot,
             lambda: (
@@ -115,7 +134,7 @@ async def test_cells_agree_with_docker_stats_and_sort_by_cpu_and_memory(
             what="the busy container above the idle one",
         )
         await pilot.press("o")
-        assert app.services.sort_key == "mem"
+        assert app.services.sort_key == "mem" and usage_header(app) == ["CPU", "MEM ▼"]
         await wait_until(
             pilot,
             lambda: (
@@ -169,7 +188,7 @@ async def test_the_stats_key_turns_columns_and_reads_off_and_on(container_factor
             lambda: app.services.stats_reads > reads and mem_of(app, idle) is not None,
             what="the columns back after the second press",
         )
-        assert header(app)[-2:] == ["CPU", "MEM"]
+        assert usage_header(app) == ["CPU", "MEM"]
         assert "Stats" in [a.binding.description for a in app.services.active_bindings.values()]
 
 
@@ -193,5 +212,5 @@ async def test_gpu_memory_column_from_the_processes_nvml_lists(container_factory
             lambda: len(usage_of(app, gpu)) == 3 and usage_of(app, gpu)[2],
             what="the GPU MEM cell of the container NVML names",
         )
-        assert header(app)[-3:] == ["CPU", "MEM", "GPU MEM"]
+        assert usage_header(app) == ["CPU", "MEM", "GPU MEM"]
         assert usage_of(app, gpu)[2] == format_bytes(1500 * MIB)

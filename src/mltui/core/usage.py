@@ -315,10 +315,12 @@ def usage_detail(snapshot: Snapshot, row: RowId | None, usage: Usage) -> Detail:
     used = total("memory_bytes")
     limits = [f.memory_limit_bytes for f in read]
     limit = sum(x for x in limits if x) if all(limits) else None
+    # CPU and memory themselves head the sparklines; here, what goes with them
     out = [
-        Piece(f"CPU {format_cpu(total('cpu_percent'))}   "),
-        Piece(f"MEM {format_bytes(used)}", _memory_tone(used, limit)),
-        Piece(f" limit {format_bytes(limit)}" if limit else " no memory limit", Tone.DIM),
+        Piece(
+            f"limit {format_bytes(limit)}" if limit else "no memory limit",
+            _memory_tone(used, limit),
+        ),
         Piece(f"   net rx/tx {_pair(total('net_rx_bytes'), total('net_tx_bytes'))}"),
         Piece(f"   block r/w {_pair(total('block_read_bytes'), total('block_write_bytes'))}"),
         Piece(f"   PIDs {total('pids') if total('pids') is not None else 'n/a'}"),

@@ -125,6 +125,11 @@ class ServicesScreen(Screen):
         are in the detail below, so no column is cut."""
         compact = 0 < width < NARROW
         usage_columns = self.usage.columns if self.usage is not None else ()
+        # the column the table is sorted by says so in its title
+        marks = {"cpu": "CPU", "mem": "MEM"}
+        usage_columns = tuple(
+            c + " ▼" if marks.get(self.sort_key) == c else c for c in usage_columns
+        )
         if compact == self.compact and usage_columns == self._usage_columns and not force:
             return
         self.compact = compact
@@ -136,7 +141,9 @@ class ServicesScreen(Screen):
         cursor = self.cursor_key()
         with self.app.batch_update():
             table.clear(columns=True)
-            table.add_columns(*(COLUMNS[i] for i in self._cols), *usage_columns)
+            base = [COLUMNS[i] for i in self._cols]
+            at = self._usage_at()
+            table.add_columns(*base[:at], *usage_columns, *base[at:])
             self._rows.clear()
             self._shown.clear()
             self._order = []
@@ -205,7 +212,10 @@ class ServicesScreen(Screen):
         """Add the row, or update just the cells whose text or style changed."""
         table = self.table
         every = self._cells(row)
-        cells = [every[i] for i in self._cols] + every[len(COLUMNS) :]
+        base = [every[i] for i in self._cols]
+        at = self._usage_at()
+        # CPU and MEM right after READY: in view without scrolling sideways
+        cells = base[:at] + every[len(COLUMNS) :] + base[at:]
         shown = self._shown.get(row.key)
         if shown is None:
             table.add_row(*cells, key=row.key)
@@ -214,10 +224,14 @@ class ServicesScreen(Screen):
             for col, (before, after) in enumerate(zip(shown, cells, strict=True)):
                 if _look(before) != _look(after):
                     # usage figures change width (n/a -> 259.0MiB): the column follows
-                    wider = col >= len(self._cols)
+                    wider = at <= col < at + len(self._usage_columns)
                     table.update_cell(row.key, column_keys[col], after, update_width=wider)
         self._rows[row.key] = row
         self._shown[row.key] = cells
+
+    def _usage_at(self) -> int:
+        """Where the usage columns go among the columns shown: after READY."""
+        return [COLUMNS[i] for i in self._cols].index("READY") + 1
 
     def _cells(self, row: Row) -> list[Text]:
         name = row.cells[0]
@@ -380,7 +394,7 @@ class ServicesScreen(Screen):
             self.notify("sorting by CPU or memory needs the stats on", severity="warning")
             return
         self.sort_key = next_sort(self.sort_key)
-        self.notify(f"sorted by {self.sort_key}", timeout=3)
+        self._fit(self.app.size.width)  # the column sorted by is marked in its title
         self._render_rows()
 
     # -- actions -----------------------------------------------------------------

@@ -38,8 +38,8 @@ class StatsHistory:
         """One read: the figures of every container it had."""
         self._read += 1
         for cid, figures in stats.items():
-            if not figures.source:
-                continue
+            if not figures.source or figures.cpu_percent is None:
+                continue  # unread, or a first sample (no CPU % yet): no point
             ring = self._rings.get(cid)
             if ring is None:
                 ring = self._rings[cid] = deque(maxlen=self.points)
