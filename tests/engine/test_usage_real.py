@@ -9,11 +9,13 @@ import json
 import os
 import pty
 import select
+import shlex
 import struct
 import subprocess
 import sys
 import termios
 import time
+import uuid
 
 import pytest
 from helpers import wait_for
@@ -119,3 +121,39 @@ def test_top_on_a_terminal_redraws_and_quits_on_q(container_factory):
             proc.kill()
             proc.wait()
         os.close(main)
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(
+        ["tmux", *args], capture_output=True, text=True, check=False, timeout=10
+    ).stdout
+
+
+def test_the_dashboard_with_no_stats_then_t_in_a_real_terminal(container_factory):
+    name = container_factory("h13ui-tmux", "-m", "64m")
+    session = "h13ui-" + uuid.uuid4().hex[:6]
+    command = shlex.join([*MLTUI, "--no-stats"])
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
+                   check=True, env=env, timeout=10)  # fmt: skip
+
+    def screen_with(*words: str):
+        def probe() -> str | None:
+            pane = _tmux("capture-pane", "-p", "-t", session)
+            return pane if all(w in pane for w in words) else None
+
+        return probe
+
+    try:
+        screen = wait_for("the dashboard", screen_with(name, "NAME"), timeout=30, interval=0.2)
+        header = next(line for line in screen.splitlines() if line.split()[:1] == ["NAME"])
+        assert "CPU" not in header and "MEM" not in header
+        _tmux("send-keys", "-t", session, "t")
+        screen = wait_for("the usage columns", screen_with(" / 64.0MiB"), timeout=30, interval=0.2)
+        header = next(line for line in screen.splitlines() if line.split()[:1] == ["NAME"])
+        assert header.split()[:5] == ["NAME", "STATE", "READY", "CPU", "MEM"]
+        _tmux("send-keys", "-t", session, "q")
+        wait_for("q to end mltui", lambda: session not in _tmux("list-sessions"), timeout=10,
+                 interval=0.1)  # fmt: skip
+    finally:
+        _tmux("kill-session", "-t", session)
