@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import until
+from nvml_fake import FakeNvml
 from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
 from mltui.core.config import Config
@@ -24,6 +25,8 @@ def _app(theme: str = "textual-dark", data=None, at: float = RECORDED_AT) -> Mlt
         clock=lambda: at,
         # stats read quickly, so the pictures wait less for their two reads
         config=Config(theme=theme, stats_interval=0.5),
+        # a host without GPUs, whatever this one has: no GPU MEM column
+        nvml_factory=lambda: FakeNvml([]),
     )
 
 

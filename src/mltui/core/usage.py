@@ -271,7 +271,12 @@ def needed_targets(
                     wanted[rep.container_id] = rep.running
     out = []
     for cid, running in wanted.items():
-        target = target_from_inspect(cid, inspected(cid))
+        inspect = inspected(cid)
+        target = target_from_inspect(cid, inspect)
+        if inspect is None:
+            # not inspected yet (the first paint lists only): the engine's stats
+            # would give the host's memory as the limit; show none until it is known
+            target = replace(target, limit_known=True)
         # the inventory's state is newer than a cached inspect
         out.append(target if running else replace(target, running=False))
     return out
