@@ -344,8 +344,9 @@ class ServicesScreen(Screen):
         return self._feed.reads if self._feed is not None else 0
 
     def _stats_targets(self) -> list[StatsTarget]:
-        """The containers of the rows on screen (and what their sums need)."""
-        if self.snapshot is None:
+        """The containers of the rows on screen (and what their sums need); none
+        while the engine is away (the last figures stay, dimmed with the table)."""
+        if self.snapshot is None or self.info is None or not self.info.connected:
             return []
         table = self.table
         first = int(table.scroll_y)

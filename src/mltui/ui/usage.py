@@ -124,6 +124,8 @@ class StatsFeed:
         if self._worker is not None and not self._worker.is_finished:
             return
         targets = list(self.targets())
+        if not targets:
+            return  # nothing on screen to read (or the engine is away): the figures stay
         if self._reader is None:
             self._reader = self.make_reader()
         reader, generation = self._reader, self._generation
@@ -136,7 +138,7 @@ class StatsFeed:
         )
 
     def _read(self, reader: StatsReader, targets: list[StatsTarget], generation: int) -> None:
-        stats: dict[str, ContainerStats] = reader.read(targets) if targets else {}
+        stats: dict[str, ContainerStats] = reader.read(targets)
         gpu = self._read_gpu()
         self.owner.app.call_from_thread(self._done, stats, gpu, generation)
 
