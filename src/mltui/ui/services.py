@@ -133,6 +133,8 @@ class ServicesScreen(Screen):
         if compact == self.compact and usage_columns == self._usage_columns and not force:
             return
         self.compact = compact
+        # narrow, the footer's keys sit closer together so every one still shows
+        self.query_one(Footer).compact = compact
         self._usage_columns = usage_columns
         # narrow, with CPU and MEM, the GPU request also goes to the detail
         keep = COMPACT_COLUMNS if not usage_columns else COMPACT_WITH_USAGE
