@@ -225,9 +225,8 @@ class ServicesScreen(Screen):
             column_keys = list(table.columns)
             for col, (before, after) in enumerate(zip(shown, cells, strict=True)):
                 if _look(before) != _look(after):
-                    # usage figures change width (n/a -> 259.0MiB): the column follows
-                    wider = at <= col < at + len(self._usage_columns)
-                    table.update_cell(row.key, column_keys[col], after, update_width=wider)
+                    # a cell may grow (n/a -> 259.0MiB, "" -> healthy): the column follows
+                    table.update_cell(row.key, column_keys[col], after, update_width=True)
         self._rows[row.key] = row
         self._shown[row.key] = cells
 
