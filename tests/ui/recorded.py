@@ -58,6 +58,8 @@ class RecordedEngine(Engine):
     def __init__(self, data: dict | None = None) -> None:
         super().__init__(EngineTarget("unix:///var/run/docker.sock", "recorded"))
         self.data = DATA if data is None else data
+        self._stats_calls: dict[str, int] = {}
+        self._stats_lock = threading.Lock()
 
     def _call(self, name, fn, *args, **kwargs):  # pragma: no cover - never reaches a socket
         raise AssertionError("the recorded engine makes no calls")
@@ -93,6 +95,29 @@ class RecordedEngine(Engine):
 
     def events(self, since=None, until=None):
         return _QuietStream()
+
+    def container_stats(self, container_id, timeout=2.0):
+        """One-shot stats, shaped as the engine's, that give the same figures at
+        every read (the CPU counters grow by the same step each call), so the
+        usage columns are pixel-stable: CPU 25%-100% of a core, memory 67-259 MiB."""
+        k = 1 + int(container_id[-2:], 16) % 4
+        with self._stats_lock:
+            n = self._stats_calls[container_id] = self._stats_calls.get(container_id, 0) + 1
+        return {
+            "cpu_stats": {
+                "cpu_usage": {"total_usage": n * k * 125_000_000},
+                "system_cpu_usage": n * 1_000_000_000,
+                "online_cpus": 2,
+            },
+            "memory_stats": {
+                "usage": (k * 64 + 3) * 2**20 + 4096,
+                "limit": 8 * 2**30,
+                "stats": {"total_inactive_file": 4096},
+            },
+            "pids_stats": {"current": 3 * k},
+            "networks": {"eth0": {"rx_bytes": 1500 * k, "tx_bytes": 700 * k}},
+            "blkio_stats": {"io_service_bytes_recursive": [{"op": "Read", "value": 4096 * k}]},
+        }
 
     def open_logs(self, path, params, *, follow):
         self.calls["logs"] += 1

@@ -89,3 +89,50 @@ def test_main_all_collapsed(snap_compare):
         await until(pilot, lambda: table.row_count == folded, what="one row per stack and service")
 
     assert snap_compare(_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_replica_usage_sorted_by_memory(snap_compare):
+    """The replica under the cursor with its CPU and memory sparklines and figures,
+    the table sorted by memory (the recorded engine gives the same figures at each
+    read, so every point of a sparkline is the same height)."""
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        services = pilot.app.services
+        await pilot.press("o", "o")
+        assert services.sort_key == "mem"
+        key = next(k for k, r in services._rows.items() if r.cells[0] == "ok.1")
+        services.table.move_cursor(row=services.table.get_row_index(key), animate=False)
+        reads = services.stats_reads
+        await until(
+            pilot,
+            lambda: services.stats_reads >= reads + 2 and services.query_one("#usage").display,
+            what="the sparklines of the replica under the cursor",
+        )
+
+    assert snap_compare(_app(), terminal_size=(120, 30), run_before=run_before)
+
+
+def test_main_oom_killed_container(snap_compare):
+    """A container the kernel killed for memory: its state in the row, and the
+    detail naming OOMKilled, exit 137 and the limit it hit."""
+    import copy
+
+    from recorded import DATA
+
+    data = copy.deepcopy(DATA)
+    plain = next(c for c in data["containers"] if c["Names"] == ["/plain"])
+    plain.update(State="exited", Status="Exited (137) 2 seconds ago")
+    inspect = data["inspect"][plain["Id"]]
+    inspect["State"].update(Running=False, OOMKilled=True, ExitCode=137)
+    inspect["HostConfig"]["Memory"] = 32 * 2**20
+
+    async def run_before(pilot):
+        await _settled(pilot)
+        services = pilot.app.services
+        key = next(k for k, r in services._rows.items() if r.cells[0] == "plain")
+        services.table.move_cursor(row=services.table.get_row_index(key), animate=False)
+        detail = services.query_one("#detail")
+        await until(pilot, lambda: "OOMKilled" in str(detail.render()), what="the OOM detail")
+
+    assert snap_compare(_app(data=data), terminal_size=SIZE, run_before=run_before)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import until
+from nvml_fake import FakeNvml
 from recorded import LOGS_DATA, LOGS_RECORDED_AT, RECORDED_AT, RecordedEngine
 
 from mltui.core.config import Config
@@ -22,7 +23,10 @@ def _app(theme: str = "textual-dark", data=None, at: float = RECORDED_AT) -> Mlt
     return MltuiApp(
         engine_factory=(lambda: RecordedEngine(data)) if data else RecordedEngine,
         clock=lambda: at,
-        config=Config(theme=theme),
+        # stats read quickly, so the pictures wait less for their two reads
+        config=Config(theme=theme, stats_interval=0.5),
+        # a host without GPUs, whatever this one has: no GPU MEM column
+        nvml_factory=lambda: FakeNvml([]),
     )
 
 
@@ -33,13 +37,21 @@ def _done(app, group: str) -> bool:
 
 async def _settled(pilot) -> None:
     """The inventory as pictured: the first paint from the list calls, then the full
-    snapshot (with inspects), both applied, and no refresh under way."""
+    snapshot (with inspects), both applied, and no refresh under way; and two stats
+    reads on screen (CPU % is the difference of two), the recorded engine giving
+    the same figures at each read."""
     app = pilot.app
     await until(
         pilot,
         lambda: app.snapshots_applied >= 2 and _done(app, "refresh"),
         timeout=10,
         what="the full snapshot on screen",
+    )
+    await until(
+        pilot,
+        lambda: app.services.stats_reads >= 2,
+        timeout=10,
+        what="two stats reads on screen",
     )
 
 

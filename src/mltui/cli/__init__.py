@@ -35,6 +35,7 @@ from . import (
     shell,
     start,
     stop,
+    top,
     tui,
     up,
 )
@@ -44,6 +45,7 @@ from .common import CommandError
 COMMANDS: dict[str, ModuleType] = {
     "config": config,
     "ps": ps,
+    "top": top,
     "logs": logs,
     "jupyter": jupyter,
     "predict": predict,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from .common import engine_snapshot
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..core.engine import Engine, EngineInfo
     from ..core.inventory import Inventory, Snapshot
     from ..core.stats import ContainerStats
@@ -74,15 +76,19 @@ def _add_stats(data: dict[str, Any], snapshot: Snapshot, stats: dict[str, Contai
 
 
 def _print_table(
-    snapshot: Snapshot, replicas: bool, stats: dict[str, ContainerStats] | None = None
+    snapshot: Snapshot,
+    replicas: bool,
+    stats: dict[str, ContainerStats] | None = None,
+    out: Console | None = None,
 ) -> None:
+    """The table on stdout, or on ``out`` (`mltui top` draws each frame in one write)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from ..core.report import COLUMNS, engine_line, rows
 
-    out = Console(
+    out = out or Console(
         width=None if sys.stdout.isatty() else 200,
         highlight=False,
         soft_wrap=False,
@@ -93,42 +99,19 @@ def _print_table(
     columns = COLUMNS + (("CPU", "MEM") if stats is not None else ())
     for col in columns:
         table.add_column(col, no_wrap=True, overflow="ellipsis")
-    usage = _usage_cells(snapshot, stats) if stats is not None else {}
-    for row in rows(snapshot, replicas=replicas):
+    shown = rows(snapshot, replicas=replicas)
+    if stats is not None:
+        from ..core.usage import Usage, with_usage
+
+        # the same cells as the TUI's: replicas, and the sums of services and stacks
+        shown = with_usage(shown, snapshot, Usage(stats))
+    for row in shown:
         name = ("" if row.level == 0 else "  " * row.level) + row.cells[0]
         style = "bold" if row.level == 0 else ""
-        extra: tuple[str, ...] = ()
-        if stats is not None:
-            extra = usage.get((row.id.service, row.id.replica), ("", ""))
+        extra = row.usage
         table.add_row(Text(name, style=style), *(Text(c) for c in row.cells[1:] + extra))
         if row.note and row.level == 1:
             table.add_row(
                 Text("    └ " + row.note, style="red"), *([Text("")] * (len(columns) - 1))
             )
     out.print(table)
-
-
-def _usage_cells(
-    snapshot: Snapshot, stats: dict[str, ContainerStats]
-) -> dict[tuple[str, str], tuple[str, str]]:
-    """CPU and MEM cells by (service key, replica key); replica key "" for a service."""
-    from ..core.stats import format_cpu, format_memory, service_stats
-
-    cells: dict[tuple[str, str], tuple[str, str]] = {}
-    for stack in snapshot.stacks:
-        for svc in stack.services:
-            sums = service_stats(svc, stats)
-            cells[(svc.key, "")] = (
-                format_cpu(sums.cpu_percent),
-                format_memory(sums.memory_bytes, sums.memory_limit_bytes),
-            )
-            for rep in svc.replicas:
-                figures = stats.get(rep.container_id)
-                if figures is None or not figures.source:
-                    cells[(svc.key, rep.key)] = ("", "") if figures is None else ("n/a", "n/a")
-                    continue
-                cells[(svc.key, rep.key)] = (
-                    format_cpu(figures.cpu_percent),
-                    format_memory(figures.memory_bytes, figures.memory_limit_bytes),
-                )
-    return cells

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from .common import connect, load_config
 
@@ -14,6 +15,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="lines a logs view keeps before it drops the oldest (default: the config's "
         "logs.max_lines, else 100,000)",
+    )
+    parser.add_argument(
+        "--no-stats",
+        action="store_true",
+        help="start without the CPU and memory columns and their reads (as `stats = false` "
+        "in the config; `t` turns them on; `stats_interval` sets how often they are read)",
     )
 
 
@@ -35,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from ..ui.app import MltuiApp
 
     config, problems = load_config(args, quiet=True)
+    if getattr(args, "no_stats", False):
+        config = replace(config, stats=False)
     app = MltuiApp(
         engine_factory=lambda: connect(args.host),
         log_lines=args.log_lines or config.logs.max_lines,

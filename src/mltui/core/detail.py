@@ -13,6 +13,7 @@ from .engine import EngineInfo
 from .inventory.model import GpuRequest, Replica, Service, Snapshot, Stack
 from .inventory.times import human_age
 from .report import Level, RowId, Tone
+from .stats.snapshot import format_bytes
 from .textsafe import safe_text
 
 STACK_KINDS = {
@@ -112,10 +113,23 @@ def _replica(rep: Replica, now: float) -> Detail:
         out.append(Piece(f" for {human_age(now - rep.since)}"))
     if rep.exit_code not in (None, 0):
         out.append(Piece(f"  exit {rep.exit_code}", Tone.BAD))
+    if rep.oom_killed:
+        out.append(Piece("\n" + oom_sentence(rep), Tone.BAD))
     out += _image_ports_gpu(rep.image, rep.ports, rep.gpu)
     if rep.error:
         out.append(Piece("\n" + safe_text(rep.error, 300), Tone.BAD))
     return tuple(out)
+
+
+def oom_sentence(rep: Replica) -> str:
+    """What an OOM kill says: OOMKilled, the exit code and the limit it hit."""
+    code = rep.exit_code if rep.exit_code not in (None, 0) else 137
+    limit = (
+        f"its memory limit of {format_bytes(rep.memory_limit)}"
+        if rep.memory_limit
+        else "the host's memory (no limit set)"
+    )
+    return f"OOMKilled: the kernel killed it for memory (exit {code}) at {limit}"
 
 
 def _service(svc: Service) -> Detail:
@@ -132,6 +146,9 @@ def _service(svc: Service) -> Detail:
             out.append(Piece(f", last exit code {svc.last_exit}", Tone.WARN))
     if svc.last_error:
         out.append(Piece("\nlast error: " + safe_text(svc.last_error, 300), Tone.BAD))
+    killed = next((r for r in svc.replicas if r.oom_killed), None)
+    if killed is not None:
+        out.append(Piece(f"\n{safe_text(killed.name, 80)}: " + oom_sentence(killed), Tone.BAD))
     return tuple(out)
 
 

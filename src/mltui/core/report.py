@@ -60,6 +60,7 @@ STATE_TONES = {
     "shutdown": Tone.DIM,
     "complete": Tone.DIM,
     "paused": Tone.ACCENT,
+    "oom-killed": Tone.BAD,
 }
 
 
@@ -103,6 +104,10 @@ class Row:
     ready: tuple[int, int] | None = None  # (have, want): stacks and services
     note: str = ""  # the last error of a crash-looping service, shown under it
     since: float | None = None  # what the AGE cell counts from
+    # CPU, MEM (and GPU MEM on a GPU host) after the columns, when stats are on
+    # (core/usage.py fills them): text and tone, one per usage column
+    usage: tuple[str, ...] = ()
+    usage_tones: tuple[Tone, ...] = ()
 
     @property
     def key(self) -> str:
@@ -163,6 +168,10 @@ def _tones(
 
 def _state_word(replica: Replica) -> str:
     state = replica.state
+    if replica.oom_killed and not replica.running:
+        # killed for memory: the most common way a notebook "just dies"
+        code = f" ({replica.exit_code})" if replica.exit_code not in (None, 0) else ""
+        return f"oom-killed{code}"
     if replica.state in ("exited", "failed", "dead") and replica.exit_code not in (None, 0):
         return f"{state} ({replica.exit_code})"
     return state
@@ -185,10 +194,25 @@ def stack_row(stack: Stack) -> Row:
     )
 
 
+def _oom_killed(svc: Service) -> Replica | None:
+    """A replica killed for memory that keeps the service below its desired count."""
+    if svc.running >= svc.desired:
+        return None
+    return next((r for r in svc.replicas if r.oom_killed and not r.running), None)
+
+
 def service_row(svc: Service, now: float, stack: str = "") -> Row:
     state = svc.state
-    if svc.crashloop and svc.last_exit not in (None, 0):
+    word = svc.state
+    killed = _oom_killed(svc)
+    if svc.crashloop and killed is not None:
+        state = "crashloop (oom-killed)"
+    elif svc.crashloop and svc.last_exit not in (None, 0):
         state = f"crashloop (exit {svc.last_exit})"
+    elif killed is not None:
+        state = word = "oom-killed"
+        if killed.exit_code not in (None, 0):
+            state += f" ({killed.exit_code})"
     started = [r.since for r in svc.replicas if r.since and r.running]
     since = min(started) if started else None
     age = human_age(now - since) if since else ""
@@ -214,7 +238,7 @@ def service_row(svc: Service, now: float, stack: str = "") -> Row:
             age,
         ),
         tones=_tones(
-            state_tone(svc.state),
+            state_tone(word),
             ready_tone(svc.running, svc.desired),
             _health_tone([r.health for r in svc.replicas if r.health]),
             restarts,
@@ -244,7 +268,7 @@ def replica_row(rep: Replica, now: float, stack: str = "", service: str = "") ->
             human_age(now - rep.since) if rep.since else "",
         ),
         tones=_tones(
-            state_tone(rep.state),
+            state_tone("oom-killed" if rep.oom_killed and not rep.running else rep.state),
             Tone.PLAIN,
             _health_tone([rep.health] if rep.health else []),
             restarts,

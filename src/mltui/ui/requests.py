@@ -8,12 +8,14 @@ view of the few attributes they may read. So no screen imports ``ui.app``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from textual.app import App
 from textual.message import Message
 
-from ..core.engine import EngineInfo
+from ..core.config import Config
+from ..core.engine import Engine, EngineInfo
+from ..core.inventory import Inventory
 from ..core.inventory.model import Service, Snapshot
 
 
@@ -23,6 +25,10 @@ class AppState(Protocol):
     clock: Callable[[], float]
     snapshot: Snapshot | None
     engine_info: EngineInfo
+    config: Config
+    engine: Engine  # for the stats reader of the services screen
+    inventory: Inventory  # its cached inspects: what a stats read needs to know
+    nvml_factory: Callable[[], Any] | None
 
 
 def app_state(app: App[object]) -> AppState:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -26,9 +23,23 @@ from ..core.detail import (
 from ..core.engine import EngineInfo
 from ..core.inventory.model import Service, Snapshot
 from ..core.inventory.times import human_age
-from ..core.report import COLUMNS, Level, Row, Tone, engine_line, rows
-from ..core.textsafe import safe_text
+from ..core.report import COLUMNS, Level, Row, Tone, rows
+from ..core.stats import StatsReader, StatsTarget
+from ..core.usage import (
+    Usage,
+    needed_targets,
+    next_sort,
+    sort_snapshot,
+    usage_containers,
+    usage_detail,
+    with_usage,
+)
+from .inventory_table import EngineBar, InventoryTable, _look
 from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, app_state
+from .services_bindings import SERVICES_BINDINGS
+from .usage import StatsFeed, UsagePane, detail_text
+
+__all__ = ["EngineBar", "InventoryTable", "ServicesScreen"]
 
 # the colour of each tone core gives a cell or a piece of the detail
 TONE_STYLES = {
@@ -44,171 +55,20 @@ TONE_STYLES = {
 }
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _detail_text(pieces: Detail) -> Text:
-    text = Text()
-    for piece in pieces:
-        text.append(piece.text, style=TONE_STYLES[piece.tone])
-    return text
-
-
-def _look(text: Text) -> tuple[str, str, list]:
-    """What a cell looks like; rich's Text equality ignores the base style."""
-    return text.plain, str(text.style), text.spans
-
-
-class InventoryTable(DataTable):
-    """A keyed table updated in place: rows that left are removed, changed cells
-    updated, new rows added, and the order restored, without a clear."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._drawn_widths: list[int] = []
-
-    def reorder(self, keys: list[str]) -> None:
-        """Put the rows in the order of ``keys`` (every row's key, once).
-
-        DataTable.sort() sees cells, not row keys, and add_row() appends: the rows
-        from the first one out of place on are taken out and added again in order,
-        with their cells, height and label; the rows above it stay as they are."""
-        placed = [
-            self.coordinate_to_cell_key(Coordinate(i, 0)).row_key for i in range(self.row_count)
-        ]
-        first = next(
-            (i for i, (a, b) in enumerate(zip(placed, keys, strict=True)) if a.value != b), None
-        )
-        if first is None:
-            return
-        moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
-        for key in placed[first:]:
-            row = self.rows[key]
-            height = None if row.auto_height else row.height
-            moved[key.value] = (self.get_row(key), height, row.label)
-            self.remove_row(key)
-        for name in keys[first:]:
-            cells, height, label = moved[name]
-            self.add_row(*cells, key=name, height=height, label=label)
-
-    def watch_virtual_size(self) -> None:
-        # DataTable measures new cells on idle, after a frame may already have
-        # been drawn (and its lines cached) with the old column widths; the
-        # measurement ends by setting virtual_size. When a width changed, drop
-        # those cached lines (notify_style_update clears the table's render
-        # caches and refreshes) so the frame is drawn again at full width.
-        widths = [c.get_render_width(self) for c in self.columns.values()]
-        if widths != self._drawn_widths:
-            self._drawn_widths = widths
-            self.notify_style_update()
-
-
-class EngineBar(Static):
-    """The connection line at the top: where the engine is and what state it is in."""
-
-    def show(self, info: EngineInfo, snapshot: Snapshot | None, now: float) -> None:
-        dot = {"connected": "●", "connecting": "◌", "reconnecting": "◌", "down": "○"}.get(
-            info.state, "○"
-        )
-        style = {
-            "connected": "green",
-            "connecting": "yellow",
-            "reconnecting": "yellow",
-            "down": "red",
-        }.get(info.state, "red")
-        text = Text()
-        text.append(f" {dot} {info.state} ", style=f"bold {style}")
-        text.append(safe_text(engine_line(info) if info.connected else info.target))
-        if not info.connected and info.message:
-            text.append("  " + safe_text(info.message, 200), style=style)
-        if snapshot is not None:
-            services = sum(len(s.services) for s in snapshot.stacks)
-            stacks = sum(1 for s in snapshot.stacks if s.name)
-            text.append(f"   {_count(stacks, 'stack')}, {_count(services, 'service')}", style="dim")
-            if not info.connected:
-                text.append(f" (as of {human_age(now - snapshot.taken_at)} ago)", style="dim")
-        self.set_class(info.state != "connected", "-offline")
-        self.update(text)
+    return detail_text(pieces, TONE_STYLES)
 
 
 # under this many columns the table drops IMAGE, PORTS and RESTARTS (shown below it)
 NARROW = 120
 COMPACT_COLUMNS = ("NAME", "STATE", "READY", "HEALTH", "GPU", "AGE")
+COMPACT_WITH_USAGE = ("NAME", "STATE", "READY", "HEALTH", "AGE")
 
 
 class ServicesScreen(Screen):
     # how often the AGE column is brought up to date (no engine call: local arithmetic)
     AGE_TICK_S = 5.0
-    BINDINGS = [
-        Binding(
-            "enter",
-            "toggle_row",
-            "Fold/unfold",
-            tooltip="Fold or unfold the stack or service under the cursor (or click it)",
-            id="services.toggle",
-        ),
-        Binding(
-            "r",
-            "refresh",
-            "Refresh",
-            show=False,
-            tooltip="Read the inventory again now; it also updates by itself on engine events",
-            id="services.refresh",
-        ),
-        Binding(
-            "minus",
-            "collapse_all",
-            "Fold all",
-            show=False,
-            tooltip="Fold every service to one row",
-            id="services.collapse_all",
-        ),
-        Binding(
-            "plus,equals_sign",
-            "expand_all",
-            "Unfold all",
-            show=False,
-            tooltip="Unfold every stack and service",
-            id="services.expand_all",
-        ),
-        Binding(
-            "g",
-            "goto",
-            "Go to service",
-            show=False,
-            tooltip="Go to a service by name, through the command palette",
-            id="services.goto",
-        ),
-        Binding(
-            "l",
-            "logs",
-            "Logs",
-            tooltip="Logs of the service under the cursor, every replica merged in time order; on a replica row, of that replica",
-            id="services.logs",
-        ),
-        Binding(
-            "j",
-            "jupyter",
-            "Notebooks",
-            tooltip="Jupyter URLs with token: of the notebook under the cursor, else of every notebook",
-            id="services.jupyter",
-        ),
-        Binding(
-            "p",
-            "predict",
-            "Predict",
-            tooltip="Send a folder of test images to the model server under the cursor",
-            id="services.predict",
-        ),
-        Binding(
-            "G",
-            "gpu",
-            "GPU",
-            tooltip="GPUs on the host (NVML), the engine's runtimes and a verdict per service",
-            id="services.gpu",
-        ),
-    ]
+    BINDINGS = SERVICES_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()
@@ -220,6 +80,10 @@ class ServicesScreen(Screen):
         self._rows: dict[str, Row] = {}  # what each table row shows, by key
         self._shown: dict[str, list[Text]] = {}  # the cells as rendered, to diff against
         self._order: list[str] = []
+        self.sort_key = "name"  # name | cpu | mem (core/usage.py SORT_KEYS)
+        self.usage: Usage | None = None  # None: stats are off
+        self._feed: StatsFeed | None = None
+        self._usage_columns: tuple[str, ...] = ()  # the usage columns the table has now
 
     def compose(self) -> ComposeResult:
         yield EngineBar(id="engine-bar")
@@ -228,29 +92,60 @@ class ServicesScreen(Screen):
             table.add_columns(*COLUMNS)
             yield table
             yield Static(id="detail")
+            yield UsagePane(id="usage")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(self.AGE_TICK_S, self._tick_ages)
         self.query_one(InventoryTable).focus()
+        self.query_one(UsagePane).display = False
         self._fit(self.app.size.width)
+        if app_state(self.app).config.stats:
+            self._stats_on()
+
+    def on_unmount(self) -> None:
+        if self._feed is not None:
+            self._feed.close()
+
+    def on_screen_suspend(self) -> None:
+        # another screen covers this one: no reads for a table nobody sees
+        if self._feed is not None:
+            self._feed.stop()
+
+    def on_screen_resume(self) -> None:
+        if self._feed is not None and self.usage is not None:
+            self._feed.start()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width)
 
-    def _fit(self, width: int) -> None:
-        """Under NARROW columns the table keeps NAME, STATE, READY, HEALTH, GPU and AGE;
-        image, ports and restarts are in the detail below, so no column is cut."""
+    def _fit(self, width: int, force: bool = False) -> None:
+        """Under NARROW columns the table keeps NAME, STATE, READY, HEALTH, GPU and AGE
+        (and CPU and MEM, the limit left to the detail); image, ports and restarts
+        are in the detail below, so no column is cut."""
         compact = 0 < width < NARROW
-        if compact == self.compact:
+        usage_columns = self.usage.columns if self.usage is not None else ()
+        # the column the table is sorted by says so in its title
+        marks = {"cpu": "CPU", "mem": "MEM"}
+        usage_columns = tuple(
+            c + " ▼" if marks.get(self.sort_key) == c else c for c in usage_columns
+        )
+        if compact == self.compact and usage_columns == self._usage_columns and not force:
             return
         self.compact = compact
-        self._cols = [i for i, c in enumerate(COLUMNS) if not compact or c in COMPACT_COLUMNS]
+        # narrow, the footer's keys sit closer together so every one still shows
+        self.query_one(Footer).compact = compact
+        self._usage_columns = usage_columns
+        # narrow, with CPU and MEM, the GPU request also goes to the detail
+        keep = COMPACT_COLUMNS if not usage_columns else COMPACT_WITH_USAGE
+        self._cols = [i for i, c in enumerate(COLUMNS) if not compact or c in keep]
         table = self.table
         cursor = self.cursor_key()
         with self.app.batch_update():
             table.clear(columns=True)
-            table.add_columns(*(COLUMNS[i] for i in self._cols))
+            base = [COLUMNS[i] for i in self._cols]
+            at = self._usage_at()
+            table.add_columns(*base[:at], *usage_columns, *base[at:])
             self._rows.clear()
             self._shown.clear()
             self._order = []
@@ -292,7 +187,12 @@ class ServicesScreen(Screen):
         if self.snapshot is None:
             return
         table = self.table
-        new_rows = rows(self.snapshot, collapsed=frozenset(self.collapsed), now=self.now())
+        snapshot, usage = self.snapshot, self.usage
+        if usage is not None:
+            snapshot = sort_snapshot(snapshot, usage.stats, self.sort_key)
+        new_rows = rows(snapshot, collapsed=frozenset(self.collapsed), now=self.now())
+        if usage is not None:
+            new_rows = with_usage(new_rows, snapshot, usage, compact=self.compact)
         cursor_key = self.cursor_key()
         new_keys = [r.key for r in new_rows]
         new_map = {r.key: r for r in new_rows}
@@ -314,7 +214,10 @@ class ServicesScreen(Screen):
         """Add the row, or update just the cells whose text or style changed."""
         table = self.table
         every = self._cells(row)
-        cells = [every[i] for i in self._cols]
+        base = [every[i] for i in self._cols]
+        at = self._usage_at()
+        # CPU and MEM right after READY: in view without scrolling sideways
+        cells = base[:at] + every[len(COLUMNS) :] + base[at:]
         shown = self._shown.get(row.key)
         if shown is None:
             table.add_row(*cells, key=row.key)
@@ -322,9 +225,14 @@ class ServicesScreen(Screen):
             column_keys = list(table.columns)
             for col, (before, after) in enumerate(zip(shown, cells, strict=True)):
                 if _look(before) != _look(after):
-                    table.update_cell(row.key, column_keys[col], after)
+                    # a cell may grow (n/a -> 259.0MiB, "" -> healthy): the column follows
+                    table.update_cell(row.key, column_keys[col], after, update_width=True)
         self._rows[row.key] = row
         self._shown[row.key] = cells
+
+    def _usage_at(self) -> int:
+        """Where the usage columns go among the columns shown: after READY."""
+        return [COLUMNS[i] for i in self._cols].index("READY") + 1
 
     def _cells(self, row: Row) -> list[Text]:
         name = row.cells[0]
@@ -340,7 +248,10 @@ class ServicesScreen(Screen):
         cells = [Text(name, style=bold or TONE_STYLES[row.tones[0]])]
         for value, tone in zip(row.cells[1:], row.tones[1:], strict=True):
             cells.append(Text(value, style=TONE_STYLES[tone]))
-        return cells
+        return cells + [
+            Text(value, style=TONE_STYLES[tone], justify="right")
+            for value, tone in zip(row.usage, row.usage_tones, strict=True)
+        ]
 
     def _restore_cursor(self, key: str | None, keys: list[str]) -> None:
         table = self.table
@@ -405,6 +316,88 @@ class ServicesScreen(Screen):
         row = self.cursor_row()
         pieces = detail(self.snapshot, row.id if row is not None else None, self.now())
         detail_pane.update(_detail_text(pieces))
+        self._update_usage_pane()
+
+    # -- resource usage ------------------------------------------------------------
+    def _update_usage_pane(self) -> None:
+        pane = self.query_one(UsagePane)
+        row = self.cursor_row()
+        row_id = row.id if row is not None else None
+        if self.usage is None or self.snapshot is None or row_id is None:
+            pane.display = False
+            return
+        ids = usage_containers(self.snapshot, row_id)
+        history = self._feed.history.series(ids) if self._feed is not None else None
+        read = [self.usage.stats.get(c) for c in ids]
+        pane.display = bool(history) or any(f is not None and f.source for f in read)
+        if pane.display and history is not None:
+            figures = usage_detail(self.snapshot, row_id, self.usage)
+            pane.show(history, _detail_text(figures))
+
+    @property
+    def stats_live(self) -> bool:
+        """True while stats are read at their interval (on, and this screen shown)."""
+        return self._feed is not None and self._feed.running
+
+    @property
+    def stats_reads(self) -> int:
+        """Stats reads applied to the table so far."""
+        return self._feed.reads if self._feed is not None else 0
+
+    def _stats_targets(self) -> list[StatsTarget]:
+        """The containers of the rows on screen (and what their sums need); none
+        while the engine is away (the last figures stay, dimmed with the table)."""
+        if self.snapshot is None or self.info is None or not self.info.connected:
+            return []
+        table = self.table
+        first = int(table.scroll_y)
+        keys = self._order[first : first + table.size.height + 1]
+        shown = [self._rows[k].id for k in keys if k in self._rows]
+        inspected = app_state(self.app).inventory.inspected
+        return needed_targets(self.snapshot, shown, inspected)
+
+    def _usage_read(self, usage: Usage) -> None:
+        if self.usage is None or self._torn_down():
+            return  # turned off while the read ran
+        self.usage = usage
+        self._fit(self.app.size.width)  # a GPU column may come
+        self._render_rows()
+
+    def _stats_on(self) -> None:
+        state = app_state(self.app)
+        if self._feed is None:
+            engine = state.engine
+            self._feed = StatsFeed(
+                self,
+                lambda: StatsReader(engine),
+                self._stats_targets,
+                self._usage_read,
+                interval=state.config.stats_interval,
+                nvml_factory=state.nvml_factory,
+            )
+        self.usage = Usage()
+        self._feed.start()
+
+    def action_toggle_stats(self) -> None:
+        """Stats off: no reads, no columns; on again: reads at once."""
+        if self.usage is None:
+            self._stats_on()
+            self.notify("CPU and memory: on", timeout=3)
+        else:
+            self.usage = None
+            if self._feed is not None:
+                self._feed.stop()
+            self.notify("CPU and memory: off (no stats reads)", timeout=3)
+        self._fit(self.app.size.width)
+        self._update_detail()
+
+    def action_sort(self) -> None:
+        if self.usage is None:
+            self.notify("sorting by CPU or memory needs the stats on", severity="warning")
+            return
+        self.sort_key = next_sort(self.sort_key)
+        self._fit(self.app.size.width)  # the column sorted by is marked in its title
+        self._render_rows()
 
     # -- actions -----------------------------------------------------------------
     def action_toggle_row(self) -> None:

@@ -34,6 +34,9 @@ EXAMPLE = """\
 # theme = "nord"                # the palette's "Theme" (ctrl+t) lists them; unset:
                                 # the last one picked there, else a dark one
 read_only = false               # true: refuse every action (scale, restart, down)
+stats = true                    # CPU and memory per replica (false: no stats reads,
+                                # for slow remote engines; `t` toggles it in the TUI)
+stats_interval = 2              # seconds between two stats reads (0.5 to 3600)
 
 [keys]                          # binding id = "key[,key...]"; the ids are in `?` help
 # "services.logs" = "L"
@@ -127,7 +130,10 @@ def parse(text: str, path: str = "") -> tuple[Config, list[Problem]]:
         return Config(path=path), [problem] if problem else []
     lines = locate(text)
     check = Checker(path, lines)
-    check.unknown(data, {"theme", "read_only", "keys", "logs", "engine", "predict"})
+    check.unknown(
+        data,
+        {"theme", "read_only", "stats", "stats_interval", "keys", "logs", "engine", "predict"},
+    )
     d = Config()
     theme = check.string(data, "theme", "", d.theme)
     logs = check.table(data, "logs")
@@ -137,6 +143,8 @@ def parse(text: str, path: str = "") -> tuple[Config, list[Problem]]:
     config = Config(
         theme=theme,
         read_only=check.boolean(data, "read_only", "", d.read_only),
+        stats=check.boolean(data, "stats", "", d.stats),
+        stats_interval=check.number(data, "stats_interval", "", d.stats_interval, 0.5, 3600.0),
         keys=check_keys(check, data),
         logs=LogsConfig(
             max_lines=check.integer(logs, "max_lines", "logs.", d.logs.max_lines, 100, 10_000_000),

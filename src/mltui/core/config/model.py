@@ -94,6 +94,8 @@ class PredictConfig:
 class Config:
     theme: str = ""  # "": the UI's own default (a dark theme)
     read_only: bool = False  # refuse every action (scale, restart, down)
+    stats: bool = True  # CPU and memory columns (off: no stats reads, for slow remote engines)
+    stats_interval: float = 2.0  # seconds between two stats reads
     keys: dict[str, str] = field(default_factory=dict)
     logs: LogsConfig = field(default_factory=LogsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
@@ -113,6 +115,8 @@ class Config:
         out = [
             f"theme = {toml_value(self.theme)}" if self.theme else "# theme: the default",
             f"read_only = {toml_value(self.read_only)}",
+            f"stats = {toml_value(self.stats)}",
+            f"stats_interval = {toml_value(self.stats_interval)}",
             "",
             "[keys]",
         ]

@@ -33,7 +33,9 @@ from .engine_json import (
     json_int,
     json_object,
     labels_of,
+    memory_limit,
     merge_gpu,
+    oom_killed,
     service_ports,
     task_ports,
 )
@@ -90,6 +92,8 @@ def _container_replica(
         gpu=gpu_from_inspect(inspect),
         container_id=str(entry.get("Id", "")),
         oneoff=labels.get(COMPOSE_ONEOFF, "").lower() == "true",
+        oom_killed=oom_killed(inspect) and state != "running",
+        memory_limit=memory_limit(inspect),
     )
 
 
@@ -343,6 +347,8 @@ def _task_replica(
         container_id=cid,
         node=str(task.get("NodeID") or ""),
         desired_state=str(task.get("DesiredState") or ""),
+        oom_killed=oom_killed(inspect) and state != "running",
+        memory_limit=memory_limit(inspect),
     )
 
 

@@ -138,6 +138,17 @@ def health_from_status(status: str) -> str:
     return "starting" if word == "health: starting" else word
 
 
+def oom_killed(inspect: Mapping[str, Any] | None) -> bool:
+    """State.OOMKilled of a container inspect: the kernel killed it for memory."""
+    return json_object(json_object(inspect).get("State")).get("OOMKilled") is True
+
+
+def memory_limit(inspect: Mapping[str, Any] | None) -> int | None:
+    """HostConfig.Memory of a container inspect in bytes; None when unlimited (0) or unknown."""
+    limit = json_int(json_object(json_object(inspect).get("HostConfig")).get("Memory"))
+    return limit if limit is not None and limit > 0 else None
+
+
 def gpu_from_inspect(inspect: Mapping[str, Any] | None) -> GpuRequest | None:
     if not inspect:
         return None

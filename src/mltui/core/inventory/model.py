@@ -67,6 +67,8 @@ class Replica:
     node: str = ""
     oneoff: bool = False
     desired_state: str = ""
+    oom_killed: bool = False  # State.OOMKilled: the kernel killed it for memory
+    memory_limit: int | None = None  # HostConfig.Memory in bytes; None: unlimited or unknown
 
     @property
     def running(self) -> bool:

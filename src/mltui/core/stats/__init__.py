@@ -6,11 +6,13 @@ as ``docker stats`` counts it.
 - :mod:`.cgroup`: the local reader, straight from cgroup v1/v2 files and /proc;
 - :mod:`.api`: the engine's one-shot stats, parsed;
 - :mod:`.reader`: :class:`StatsReader`, one interface over both;
+- :mod:`.history`: :class:`StatsHistory`, a bounded ring per container for sparklines;
 - :mod:`.snapshot`: the targets of a snapshot, sums per service, figures as text.
 """
 
 from .api import sample_from_api
 from .cgroup import CgroupFiles
+from .history import Series, StatsHistory
 from .model import (
     ContainerStats,
     RawSample,
@@ -33,7 +35,9 @@ __all__ = [
     "CgroupFiles",
     "ContainerStats",
     "RawSample",
+    "Series",
     "ServiceStats",
+    "StatsHistory",
     "StatsReader",
     "StatsTarget",
     "cpu_percent",
