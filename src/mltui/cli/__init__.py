@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from . import config, demo, down, gpu, jupyter, logs, predict, ps, restart, scale, serve, tui
+from . import config, demo, down, gpu, jupyter, logs, model, predict, ps, restart, scale, serve, tui
 from .common import CommandError
 
 # sub-command -> its module, in the order `mltui --help` lists them
@@ -28,6 +28,7 @@ COMMANDS: dict[str, ModuleType] = {
     "logs": logs,
     "jupyter": jupyter,
     "predict": predict,
+    "model": model,
     "gpu": gpu,
     "demo": demo,
     "scale": scale,
