@@ -135,7 +135,7 @@ def test_two_readings_give_rates():
     [
         '# TYPE x counter\nx{a="1} 3\n',  # an unclosed label value
         "x{a=1} 2\n",  # a label value without quotes
-        "{a=\"1\"} 2\n",  # no name
+        '{a="1"} 2\n',  # no name
         "\x1b]52;c;aGk=\x07 1\n",  # an escape sequence where a name belongs
         '# TYPE x histogram\nx_bucket{le="1"} one\n',
     ],
@@ -248,3 +248,30 @@ def test_state_problem_names_loading_and_failed_versions():
     }
     assert "\x1b" not in state_problem(hostile)
     assert state_problem("nope") == "the server gave no state for it"
+
+
+# -- the reference stack's and the demo's config files -------------------------------------
+def test_reference_stack_serves_versions_with_labels_and_metrics():
+    import yaml
+
+    from mltui.deploy.stacks import DEMO_DIR, STACKS_DIR
+
+    ref = STACKS_DIR / "tf-serving"
+    override = yaml.safe_load((ref / "compose.versions.yml").read_text())
+    command = override["services"]["tf_model_serving"]["command"]
+    mounts = {
+        v.split(":")[1]: v.split(":")[0]
+        for v in override["services"]["tf_model_serving"]["volumes"]
+    }
+    assert config_path(command) == "/models/models.config"
+    assert "--monitoring_config_file=/models/monitoring.config" in command
+    (entry,) = model_entries((ref / mounts["/models/models.config"]).read_text())
+    assert entry.name == "my_model" and entry.policy == "all"
+    assert dict(entry.labels) == {"stable": "1", "canary": "2"}
+    for folder in (ref / "serving", DEMO_DIR / "model"):
+        (prometheus,) = [
+            v
+            for k, v in parse((folder / "monitoring.config").read_text())
+            if k == "prometheus_config"
+        ]
+        assert dict(prometheus) == {"enable": True, "path": "/monitoring/prometheus/metrics"}
