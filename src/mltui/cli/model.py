@@ -62,11 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _config_labels(args: argparse.Namespace, notes: list[str]) -> list[tuple[str, str]]:
     """(label, version) of the model from its server's model config file."""
     from ..core.engine import EngineUnavailable
-    from ..core.predict.server_config import (
-        ConfigProblem,
-        find_server_container,
-        read_model_config,
-    )
+    from ..core.predict.server_config import configured_labels
     from .common import connect
 
     try:
@@ -75,22 +71,14 @@ def _config_labels(args: argparse.Namespace, notes: list[str]) -> list[tuple[str
         notes.append(f"labels: no engine to read the model config file from ({exc})")
         return []
     try:
-        container = find_server_container(engine, args.url, args.container or "")
-        entries = read_model_config(engine, container)
+        labels, note = configured_labels(engine, args.url, args.model, args.container or "")
     except EngineUnavailable as exc:
         notes.append(f"labels: the engine does not answer ({exc.message}); --label only")
         return []
-    except ConfigProblem as exc:
-        notes.append(f"labels: {exc.message}")
-        return []
     finally:
         engine.close()
-    for entry in entries:
-        if entry.name == args.model:
-            notes.append(f"labels read from {container.config_path} in {container.name}")
-            return list(entry.labels)
-    notes.append(f"{container.config_path} in {container.name} does not configure {args.model}")
-    return []
+    notes.append(note)
+    return labels
 
 
 def _metrics(args: argparse.Namespace) -> tuple[list[ModelMetrics], str]:

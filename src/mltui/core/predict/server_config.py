@@ -25,6 +25,7 @@ __all__ = [
     "ConfigProblem",
     "ServerContainer",
     "config_path",
+    "configured_labels",
     "find_server_container",
     "read_model_config",
 ]
@@ -170,3 +171,21 @@ def read_model_config(engine: Any, container: ServerContainer) -> list[ModelEntr
         raise ConfigProblem(
             f"{safe_text(path, 200)} in {container.name}: {safe_text(exc.message, 200)}"
         ) from None
+
+
+def configured_labels(
+    engine: Any, url: str, model: str, container: str = ""
+) -> tuple[list[tuple[str, str]], str]:
+    """(label, version) of ``model`` from its server's model config file, and a
+    note saying where they came from or why there are none. Only the engine's
+    outage propagates (EngineUnavailable)."""
+    try:
+        found = find_server_container(engine, url, container)
+        entries = read_model_config(engine, found)
+    except ConfigProblem as exc:
+        return [], f"labels: {exc.message}"
+    where = f"{safe_text(found.config_path, 200)} in {found.name}"
+    for entry in entries:
+        if entry.name == model:
+            return list(entry.labels), f"labels read from {where}"
+    return [], f"{where} does not configure {safe_text(model, 80)}"
