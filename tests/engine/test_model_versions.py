@@ -27,6 +27,7 @@ pytestmark = pytest.mark.engine
 
 STABLE, CANARY = (str(DEMO_MODEL_VERSIONS[k]) for k in ("stable", "canary"))
 BROKEN = "1770000000"  # a version folder without a model in it
+SMALL = "1780000000"  # the stable weights taking 112x112 images: another signature
 # held-out digits on which the two versions were seen to differ, and some they share
 IMAGES = ["1/digit-0233.png", "1/digit-0326.png", "7/digit-0026.png", "9/digit-0002.png",
           "8/digit-0276.png", "0/digit-0015.png", "0/digit-0031.png", "3/digit-0096.png",
@@ -51,13 +52,16 @@ def _start(name: str, run_id: str, *command: str) -> str:
 @pytest.fixture(scope="module")
 def servers(engine_info, run_id):
     """The demo image as built (its model config and monitoring config), and one
-    started with a broken version folder and without the monitoring config."""
+    started with a broken version folder, a version with another input size, and
+    without the monitoring config."""
     names = [f"h15model-{run_id}-versions", f"h15model-{run_id}-broken"]
     try:
         url = _start(names[0], run_id)
         broken = _start(
             names[1], run_id, "sh", "-c",
-            f"mkdir -p /models/my_model/{BROKEN} && exec python3 /srv/model/server.py "
+            f"mkdir -p /models/my_model/{BROKEN} /models/my_model/{SMALL} && "
+            f"cp /models/my_model/{STABLE}/weights.npz /models/my_model/{SMALL}/ && "
+            f"echo 112 > /models/my_model/{SMALL}/side.txt && exec python3 /srv/model/server.py "
             "--model_config_file=/srv/model/models.config",
         )  # fmt: skip
         yield url, broken, names
@@ -265,6 +269,20 @@ def test_compare_url_puts_two_servers_side_by_side(servers, folder, oracle):
     assert out.returncode == 0, out.stderr
     assert (data["a"]["url"], data["b"]["url"]) == (servers[0], servers[1])
     assert data["agreement"] == 1.0 and data["disagreements"] == []
+
+
+def test_compare_versions_with_different_signatures(servers, folder):
+    out, data = mltui("predict", str(folder), "--url", servers[1], "--json",
+                      "--compare", STABLE, SMALL)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert data["a"]["signature"]["shape"] == [224, 224, 3]
+    assert data["b"]["signature"]["shape"] == [112, 112, 3]  # its own size, from its metadata
+    assert any("different signatures" in note for note in data["notes"])
+    assert data["a"]["failed"] == data["b"]["failed"] == 0
+    # the same weights on the same digits at half the size: nearly always the same class
+    assert data["agreement"] >= 0.9
+    text, _ = mltui("predict", str(folder), "--url", servers[1], "--compare", STABLE, SMALL)
+    assert "note: the two sides have different signatures" in text.stdout
 
 
 # -- mltui model ----------------------------------------------------------------------------

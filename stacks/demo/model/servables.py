@@ -36,12 +36,18 @@ class Model:
         self.version = version
         self.coef = data["coef"].astype(np.float64)  # [10, 64]
         self.intercept = data["intercept"].astype(np.float64)  # [10]
+        # the input side this version takes: 224 unless side.txt says (a multiple of 8)
+        side_file = folder / "side.txt"
+        self.side = int(side_file.read_text()) if side_file.is_file() else 224
+        if self.side < 8 or self.side % 8:
+            raise ValueError(f"side {self.side} is not a multiple of 8")
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """[n, 224, 224, 3] in 0..1 -> [n, 10] class probabilities."""
+        """[n, side, side, 3] in 0..1 -> [n, 10] class probabilities."""
         gray = images.mean(axis=3)
         # 224 = 8 * 28: average each 28x28 block back to the data set's 8x8, range 0..16
-        small = gray.reshape(len(images), 8, 28, 8, 28).mean(axis=(2, 4)) * 16.0
+        block = self.side // 8
+        small = gray.reshape(len(images), 8, block, 8, block).mean(axis=(2, 4)) * 16.0
         logits = small.reshape(len(images), 64) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         expd = np.exp(logits)

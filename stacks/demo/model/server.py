@@ -43,7 +43,6 @@ BASE_PATH = Path(os.environ.get("MODEL_BASE_PATH", "/models"))
 REPLICA = socket.gethostname()
 SIDE, CHANNELS, CLASSES = 224, 3, 10
 INPUT, OUTPUT, SIGNATURE = "input_1", "dense", "serving_default"
-PER_IMAGE = SIDE * SIDE * CHANNELS
 MAX_BODY = 256 * 1024 * 1024
 
 
@@ -51,7 +50,8 @@ def dim(size: int) -> dict[str, str]:
     return {"size": str(size), "name": ""}
 
 
-def metadata(model: Model) -> dict:  # one signature for every version
+def metadata(model: Model) -> dict:  # a version's own input side (side.txt, else 224)
+    side = model.side
     return {
         "model_spec": {"name": model.name, "signature_name": "", "version": model.version},
         "metadata": {
@@ -62,7 +62,7 @@ def metadata(model: Model) -> dict:  # one signature for every version
                             INPUT: {
                                 "dtype": "DT_FLOAT",
                                 "tensor_shape": {
-                                    "dim": [dim(-1), dim(SIDE), dim(SIDE), dim(CHANNELS)],
+                                    "dim": [dim(-1), dim(side), dim(side), dim(CHANNELS)],
                                     "unknown_rank": False,
                                 },
                                 "name": f"serving_default_{INPUT}:0",
@@ -97,13 +97,13 @@ def metadata(model: Model) -> dict:  # one signature for every version
     }
 
 
-def model_input(tensor: np.ndarray) -> np.ndarray:
+def model_input(tensor: np.ndarray, side: int = SIDE) -> np.ndarray:
     """The Keras graph's own check: [n, 224, 224, 3] (or one image, [224, 224, 3])."""
-    if tensor.ndim not in (3, 4) or tensor.shape[-3:] != (SIDE, SIDE, CHANNELS):
+    if tensor.ndim not in (3, 4) or tensor.shape[-3:] != (side, side, CHANNELS):
         raise ServingError(
             400,
             f"Input to reshape is a tensor with {tensor.size} values, but the requested "
-            f"shape requires a multiple of {PER_IMAGE}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
+            f"shape requires a multiple of {side * side * CHANNELS}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
         )
     return tensor if tensor.ndim == 4 else tensor[None]
 
@@ -347,7 +347,7 @@ class Handler(BaseHTTPRequestHandler):
             tensor = columns_tensor(request, INPUT, exact)
         else:
             raise ServingError(400, "Missing 'inputs' or 'instances' key")
-        tensor = model_input(tensor)
+        tensor = model_input(tensor, model.side)
         if not np.isfinite(tensor).all():
             bad = int((~np.isfinite(tensor)).sum())
             log(

@@ -216,6 +216,11 @@ def to_json(cmp: Comparison) -> dict[str, Any]:
             "version": m.version or m.answering or None,
             "label": m.label or None,
             "target": m.target,
+            "signature": {
+                "input": m.signature.input_name,
+                "dtype": m.signature.dtype,
+                "shape": list(m.signature.shape),
+            },
             "accuracy": sm.accuracy,
             "labelled": sm.labelled,
             "images": sm.images,
