@@ -36,7 +36,14 @@ async def test_every_binding_has_an_id_a_description_and_a_help_line():
     found = catalogue()
     screens = {k.screen for k in found}
     assert screens == {
-        "Everywhere", "Services", "Logs", "Notebooks", "Predict", "Model", "Compare", "GPU"
+        "Everywhere",
+        "Services",
+        "Logs",
+        "Notebooks",
+        "Predict",
+        "Model",
+        "Compare",
+        "GPU",
     }
     for key in found:
         assert key.description and key.help and key.keys, key
