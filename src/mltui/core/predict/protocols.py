@@ -72,8 +72,13 @@ class ServedModel:
         if self.version:
             return self.version
         if self.protocol == "tfserving" and self.versions:
-            numeric = [v for v in self.versions if v.isdigit()]
-            return max(numeric, key=int) if numeric else self.versions[0]
+            states = self.state.split(",")
+            if len(states) == len(self.versions):  # TF Serving answers with the latest loaded
+                loaded = [v for v, s in zip(self.versions, states, strict=True) if s == "AVAILABLE"]
+            else:
+                loaded = list(self.versions)
+            numeric = [v for v in loaded if v.isdigit()]
+            return max(numeric, key=int) if numeric else (loaded or [""])[0]
         return ""
 
     @property
