@@ -190,3 +190,20 @@ async def test_model_panel_picks_a_version_and_compares_two(demo_url, tmp_path, 
         assert {d.image for d in cmp.disagreements} >= {"1/digit-0233.png", "7/digit-0026.png"}
         first = next(iter(view.query_one("DataTable").rows)).value
         assert first.startswith("d:")
+
+
+async def test_model_panel_at_a_url_that_is_no_model_server_says_so(wait_until):
+    from helpers import free_port
+
+    from mltui.ui.model import ModelScreen
+
+    app = _app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = ModelScreen(f"http://127.0.0.1:{free_port()}", "my_model")
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: not screen.loading and screen.problem, what="the problem")
+        assert "connection refused" in screen.problem
+        assert "connection refused" in str(screen.query_one("#md-bar").render())
+        await pilot.press("ctrl+k")  # nothing marked: a warning, no crash
+        await pilot.pause()
+        assert app.screen is screen
