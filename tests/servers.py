@@ -279,3 +279,52 @@ def serve_mlserver(folder: Path, model: str, weights: Path) -> Iterator[RunningS
         "mlserver",
     ) as log:
         yield RunningServer(url, model, log)
+
+
+@contextmanager
+def serve_mlserver_versions(
+    folder: Path, model: str, weights: dict[str, Path]
+) -> Iterator[RunningServer]:
+    """MLServer serving several versions of ``model`` (version -> weights), one
+    model-settings.json per version in its own subfolder, each with its
+    ``parameters.version``: the Open Inference Protocol's ``/versions/V`` paths."""
+    python = ensure_venv(MLSERVER)
+    (folder / "runtime.py").write_text(MLSERVER_RUNTIME)
+    port, grpc_port = free_port(), free_port()
+    settings = {
+        "host": "127.0.0.1",
+        "http_port": port,
+        "grpc_port": grpc_port,
+        "metrics_endpoint": None,
+        "parallel_workers": 0,
+        "debug": False,
+    }
+    (folder / "settings.json").write_text(json.dumps(settings))
+    for version, path in weights.items():
+        sub = folder / f"{model}-{version}"
+        sub.mkdir()
+        model_settings = {
+            "name": model,
+            "implementation": "runtime.LinearDigits",
+            "parameters": {"uri": str(path), "version": version},
+            "inputs": [{"name": "pixels", "datatype": "FP32", "shape": [-1, SIDE, SIDE, 1]}],
+            "outputs": [{"name": "scores", "datatype": "FP32", "shape": [-1, CLASSES]}],
+        }
+        (sub / "model-settings.json").write_text(json.dumps(model_settings))
+    url = f"http://127.0.0.1:{port}"
+    last = list(weights)[-1]
+    with _process(
+        [str(python), "-m", "mlserver.cli.main", "start", str(folder)],
+        folder,
+        {"PYTHONPATH": str(folder)},
+        f"{url}/v2/models/{model}/versions/{last}/ready",
+        "mlserver",
+    ) as log:
+        for version in weights:  # every version, not only the last, before the tests
+            wait_for(
+                f"version {version}",
+                lambda v=version: http_status(f"{url}/v2/models/{model}/versions/{v}/ready") == 200,
+                timeout=READY_TIMEOUT,
+                interval=0.2,
+            )
+        yield RunningServer(url, model, log)

@@ -2,8 +2,10 @@
 
 Runs the real app with Pilot against the local engine and the demo stack
 (`mltui demo up --detach` first; `make screenshots` does both) and saves
-screenshots/{main,logs,notebooks,predict,load,gpu,help,main-light}.svg. Tokens stay
-masked: the script fails if a notebook token is in any picture.
+screenshots/{main,logs,notebooks,predict,load,model,compare,gpu,help,main-light}.svg.
+Tokens stay masked: the script fails if a notebook token is in any picture.
+`--model-only URL` takes only model.svg and compare.svg, against any server of
+the demo's model image at URL (one container is enough).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ async def shoot(theme: str) -> int:
         await until(pilot, lambda: screen.sort == "problems", "the sort")
         await pilot.pause(0.3)
         save(app, "predict", tokens)
+        await model_and_compare(app, pilot, screen, tokens)
         app.pop_screen()
 
         await shoot_load(app, pilot, tokens)
@@ -139,8 +142,52 @@ async def shoot_load(app, pilot, tokens: list[str]) -> None:
     app.pop_screen()
 
 
+async def model_and_compare(app, pilot, predict, tokens: list[str]) -> None:
+    """From the predict screen: the model panel, then stable against canary."""
+    from mltui.ui.compare import CompareScreen
+    from mltui.ui.model import ModelScreen
+
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: isinstance(app.screen, ModelScreen), "the model panel")
+    panel = app.screen
+    await until(pilot, lambda: panel.report is not None and not panel.loading, "the model")
+    rows = [v.version for v in panel.report.versions]
+    labels = {lb.label: lb.version for lb in panel.report.labels}
+    table = panel.query_one("DataTable")
+    for mark, label in (("a", "stable"), ("b", "canary")):
+        table.move_cursor(row=rows.index(labels[label]))
+        await pilot.pause()
+        await pilot.press(mark)
+    await pilot.pause(0.3)
+    save(app, "model", tokens)
+    await pilot.press("ctrl+k")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+    view = app.screen
+    await until(pilot, lambda: view.comparison is not None, "the comparison", timeout=300)
+    await pilot.pause(0.3)
+    save(app, "compare", tokens)
+    app.pop_screen()
+    await until(pilot, lambda: app.screen is predict, "back to predict")
+
+
+async def model_only(url: str) -> int:
+    from mltui.core.config import Config
+    from mltui.ui.app import MltuiApp
+    from mltui.ui.predict import PredictScreen
+
+    app = MltuiApp(config=Config(theme="textual-dark"))
+    async with app.run_test(size=SIZE) as pilot:
+        predict = PredictScreen(url=url, engine_factory=app.engine_factory)
+        await app.push_screen(predict)
+        await pilot.pause(0.3)
+        await model_and_compare(app, pilot, predict, [])
+    return 0
+
+
 async def main() -> int:
     OUT.mkdir(exist_ok=True)
+    if len(sys.argv) == 3 and sys.argv[1] == "--model-only":
+        return await model_only(sys.argv[2])
     for theme in ("textual-dark", "textual-light"):
         code = await shoot(theme)
         if code:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mltui.deploy.images import ensure_image
-from mltui.deploy.stacks import DEMO_DIR, DEMO_MODEL
+from mltui.deploy.stacks import DEMO_DIR, DEMO_MODEL, DEMO_MODEL_VERSIONS
 
 pytestmark = pytest.mark.engine
 
@@ -25,9 +25,15 @@ TEST_IMAGES = DEMO_DIR / "test-images"
 def model_server(engine_info, run_id):
     tag = ensure_image(DEMO_MODEL)
     name = f"{run_id}-model"
+    # TF Serving's plain mode (no model config file: MODEL_NAME's latest version, no
+    # labels) with the stable model as version 1; tests/engine/test_model_versions.py
+    # runs the image as built (two timestamped versions, labels, metrics)
     docker(
-        "run", "-d", "--name", name, "--label", f"mltui.test={run_id}", "-p", "127.0.0.1::8501", tag
-    )
+        "run", "-d", "--name", name, "--label", f"mltui.test={run_id}", "-p", "127.0.0.1::8501",
+        tag, "sh", "-c",
+        f"mkdir -p /tmp/models/my_model && cp -r /models/my_model/{DEMO_MODEL_VERSIONS['stable']} "
+        "/tmp/models/my_model/1 && MODEL_BASE_PATH=/tmp/models exec python3 /srv/model/server.py",
+    )  # fmt: skip
     try:
         port = docker("port", name, "8501/tcp").split(":")[-1].strip()
         wait_for(

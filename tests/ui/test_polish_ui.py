@@ -35,7 +35,17 @@ def palette_titles(app: MltuiApp) -> list[str]:
 async def test_every_binding_has_an_id_a_description_and_a_help_line():
     found = catalogue()
     screens = {k.screen for k in found}
-    assert screens == {"Everywhere", "Services", "Logs", "Notebooks", "Predict", "GPU", "Load test"}
+    assert screens == {
+        "Everywhere",
+        "Services",
+        "Logs",
+        "Notebooks",
+        "Predict",
+        "Model",
+        "Compare",
+        "GPU",
+        "Load test",
+    }
     for key in found:
         assert key.description and key.help and key.keys, key
         assert key.id or key.action == "command_palette", key
@@ -72,7 +82,7 @@ async def test_question_mark_shows_every_key_this_screen_first_and_closes(contai
         assert app.screen.current == "Services"
         sections = [str(s.render()) for s in app.screen.query(".help-section")]
         assert sections[0] == "Services (this screen)"
-        assert len(sections) == 7
+        assert len(sections) == 9  # and the load test, the model panel and the compare view
         await pilot.press("escape")
         await help_shown(False)
         assert not isinstance(app.screen, HelpScreen)

@@ -63,12 +63,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="order of the printed rows and of the results in the JSON and CSV: by file "
         "(default), failures and misses first, least confident first, slowest first",
     )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--version", metavar="N", help="send to this version of the model (default: the latest)"
+    )
+    which.add_argument(
+        "--label", metavar="L", help="send to the version this label names (TF Serving)"
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="compare two versions or labels of the model on the same images "
+        "(a number is a version, anything else a label)",
+    )
+    p.add_argument(
+        "--compare-url",
+        metavar="URL2",
+        help="compare the model at --url (A) with the same model at URL2 (B)",
+    )
+    p.add_argument(
+        "--max-accuracy-drop",
+        type=float,
+        metavar="X",
+        help="with a comparison: exit 1 when B's accuracy is under A's by more than X (0..1)",
+    )
     p.add_argument("--json", action="store_true", help="print results and summary as JSON")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the results as CSV")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
 
 
-def _shape(text: str | None) -> tuple[int, int, int] | None:
+def shape_option(text: str | None) -> tuple[int, int, int] | None:
     if not text:
         return None
     try:
@@ -122,12 +147,25 @@ def run(args: argparse.Namespace) -> int:
         classes = core.load_classes(args.classes)
     except (OSError, core.PredictError) as exc:
         return fail(str(exc))
+    options = core.RunOptions(args.concurrency, args.batch, args.scale, args.top_k, args.timeout)
+    if args.compare or args.compare_url:
+        from .compare import run_compare
+
+        return run_compare(args, classes, options)
+    if args.max_accuracy_drop is not None:
+        return fail("--max-accuracy-drop needs --compare A B or --compare-url URL2")
     try:
-        shape = _shape(args.shape)
-        served = core.detect(args.url, args.model, protocol=args.protocol, shape=shape)
+        shape = shape_option(args.shape)
+        served = core.detect(
+            args.url,
+            args.model,
+            protocol=args.protocol,
+            shape=shape,
+            version=args.version or "",
+            label=args.label or "",
+        )
     except (ValueError, core.PredictError) as exc:
         return fail(str(exc))
-    options = core.RunOptions(args.concurrency, args.batch, args.scale, args.top_k, args.timeout)
     start = time.perf_counter()
     results = core.run(served, args.folder, classes, options)
     summary = core.summarize(results, time.perf_counter() - start)
@@ -158,7 +196,8 @@ def _print(served: ServedModel, results: list[Result], summary: Summary) -> None
     versions = safe_text(",".join(served.versions), 120) or "-"
     print(
         f"{served.protocol} {safe_text(served.url, 200)} model {safe_text(served.model, 80)} "
-        f"versions {versions} {safe_text(served.state, 120)}; input "
+        f"versions {versions} {safe_text(served.state, 120)}; "
+        f"sent to {safe_text(served.target, 200)}; input "
         f"{safe_text(sig.input_name, 80) or '?'} {safe_text(sig.dtype, 40)} "
         f"{'x'.join(map(str, sig.shape))} ({sig.source})"
         + (
@@ -191,6 +230,8 @@ def _print(served: ServedModel, results: list[Result], summary: Summary) -> None
     print(
         f"\n{s.images} images in {s.seconds:.2f} s ({s.images_per_s:.1f}/s); accuracy {acc}; {lat}"
     )
+    if s.versions:
+        print("answered by version " + ", ".join(safe_text(v, 40) for v in s.versions))
     if s.skipped:
         print(s.skipped_line)
     if s.scores_from:

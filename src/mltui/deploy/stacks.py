@@ -27,6 +27,13 @@ DEMO_DIR = STACKS_DIR / "demo"
 
 # The demo's model server: trained on scikit-learn's bundled digits while the
 # image is built, served with numpy alone behind the TensorFlow Serving REST API.
+# Two versions in timestamped folders, trained differently (stable, canary), both
+# served by a TF Serving model config file with those labels; metrics turned on by
+# a monitoring config file. The CMD lives in the Dockerfile lines so that the
+# bootstrapped base (which carries the recipe's cmd) stays the one already built.
+DEMO_MODEL_VERSIONS = {"stable": 1764547200, "canary": 1767225600}
+DEMO_MODEL_CONFIG = "/srv/model/models.config"
+DEMO_MONITORING_CONFIG = "/srv/model/monitoring.config"
 DEMO_MODEL = Recipe(
     name="mltui-demo-model",
     packages=("python3", "python3-numpy", "python3-sklearn", "python3-pil"),
@@ -34,9 +41,15 @@ DEMO_MODEL = Recipe(
     dockerfile="\n".join(
         [
             "COPY model /srv/model",
-            "RUN python3 /srv/model/train.py /models/my_model/1",
+            *(
+                f"RUN python3 /srv/model/train.py /models/my_model/{version} --variant {variant}"
+                for variant, version in DEMO_MODEL_VERSIONS.items()
+            ),
             "ENV MODEL_NAME=my_model MODEL_BASE_PATH=/models",
             "EXPOSE 8501",
+            'CMD ["python3", "/srv/model/server.py", '
+            f'"--model_config_file={DEMO_MODEL_CONFIG}", '
+            f'"--monitoring_config_file={DEMO_MONITORING_CONFIG}"]',
         ]
     ),
     context=(("model", str(DEMO_DIR / "model")),),

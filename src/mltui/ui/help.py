@@ -30,10 +30,12 @@ class Key:
 
 def screens() -> list[tuple[str, type]]:
     """Each place with keys, in the order help lists them."""
+    from .compare import CompareScreen
     from .gpu import GpuScreen
     from .jupyter import NotebookScreen
     from .load import LoadScreen
     from .logs import LogScreen
+    from .model import ModelScreen
     from .predict import PredictScreen
     from .services import ServicesScreen
 
@@ -43,6 +45,8 @@ def screens() -> list[tuple[str, type]]:
         ("Logs", LogScreen),
         ("Notebooks", NotebookScreen),
         ("Predict", PredictScreen),
+        ("Model", ModelScreen),
+        ("Compare", CompareScreen),
         ("GPU", GpuScreen),
         ("Load test", LoadScreen),
     ]

@@ -22,6 +22,7 @@ from ..core.paths import display_path
 from ..core.roles import serving_url
 from ..core.textsafe import safe_text
 from ..deploy.stacks import DEMO_DIR
+from .model import ComparePick, Pick
 from .subscreen import SubScreen, back_binding
 
 
@@ -68,6 +69,14 @@ class PredictScreen(SubScreen):
             "latency by concurrency",
             show=False,  # in the palette and the help; the footer is full
             id="predict.load",
+        ),
+        Binding(
+            "ctrl+n",
+            "model",
+            "Model",
+            tooltip="The model's versions, labels and metrics: pick one for the runs, "
+            "or compare two",
+            id="predict.model",
         ),
     ]
     # ctrl+s steps through these; "arrival" is the order answers came in
@@ -119,6 +128,7 @@ class PredictScreen(SubScreen):
         self.export_dir = Path.cwd()
         self.engine_factory = engine_factory
         self.container_id = container_id
+        self.target = Pick()  # the version the runs go to: latest unless picked
 
     def compose(self) -> ComposeResult:
         yield Static(id="pr-bar")
@@ -218,7 +228,13 @@ class PredictScreen(SubScreen):
             if not core.list_images(path)[0]:
                 raise core.PredictError(f"{folder}: no image in it")
             classes = core.load_classes(Path(classes_file).expanduser() if classes_file else None)
-            endpoint = core.detect(url, model, shape=self.defaults.shape)
+            endpoint = core.detect(
+                url,
+                model,
+                shape=self.defaults.shape,
+                version=self.target.version,
+                label=self.target.label,
+            )
         except (core.PredictError, OSError, ValueError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -311,6 +327,8 @@ class PredictScreen(SubScreen):
                 f"{safe_text(ep.state, 20)} · input {safe_text(sig.input_name or '?', 30)} "
                 f"{sig.dtype} {'x'.join(map(str, sig.shape))} ({sig.source})"
             )
+        if self.target.version or self.target.label:
+            bar.append(f"  → {safe_text(self.target.words, 60)}", style="bold")
         if self.problem:
             bar.append(f"  {safe_text(self.problem, 200)}", style="red")
         elif self.running:
@@ -420,3 +438,53 @@ class PredictScreen(SubScreen):
             )
             return
         self.notify(f"wrote {safe_text(str(base), 300)}.csv and .json", markup=False)
+
+    # -- the model panel and compare view --------------------------------------------------
+    def action_model(self) -> None:
+        from .model import ModelScreen
+
+        self.app.push_screen(
+            ModelScreen(self._field("url"), self._field("model"), self.engine_factory),
+            self._picked,
+        )
+
+    def _picked(self, choice: Pick | ComparePick | None) -> None:
+        if isinstance(choice, Pick):
+            self.target = choice
+            self._show()
+        elif isinstance(choice, ComparePick):
+            self._compare(choice)
+
+    def _compare(self, picks: ComparePick) -> None:
+        from .compare import CompareScreen
+
+        try:
+            folder = Path(self._field("folder")).expanduser()
+            classes_file = self._field("classes")
+            classes = core.load_classes(Path(classes_file).expanduser() if classes_file else None)
+            options = core.RunOptions(
+                concurrency=int(self._field("concurrency")),
+                batch=int(self._field("batch")),
+                scale=self.defaults.scale,
+                top_k=self.defaults.top_k,
+                timeout=self.defaults.timeout_s,
+            )
+        except (core.PredictError, OSError, ValueError) as exc:
+            self.problem = str(exc)
+            self._show()
+            return
+        if not folder.is_dir():
+            self.problem = f"{safe_text(str(folder), 200)}: not a folder"
+            self._show()
+            return
+        self.app.push_screen(
+            CompareScreen(
+                url=self._field("url"),
+                model=self._field("model"),
+                picks=picks,
+                folder=folder,
+                classes=classes,
+                options=options,
+                shape=self.defaults.shape,
+            )
+        )

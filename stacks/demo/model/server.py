@@ -10,8 +10,11 @@ TF Serving source it follows; tf_json.py reads the JSON the same way. The
 signature is the one of the reference stack's Keras model: `input_1`,
 DT_FLOAT [-1, 224, 224, 3] in 0..1, output class probabilities [-1, 10].
 
-Each response names the replica that answered in an `X-Replica` header.
-Only numpy is needed at run time.
+Several versions and their labels come from a model config file
+(`--model_config_file=`, servables.py), the metrics page from a monitoring config
+file (`--monitoring_config_file=`, metrics.py), both in TF Serving's text format
+(serving_config.py). Each response names the replica that answered in an
+`X-Replica` header. Only numpy is needed at run time.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+from metrics import Metrics
+from servables import Model, Registry, load, log
+from serving_config import ConfigError, ModelConfig, model_configs, prometheus_path
 from tf_json import ServingError, columns_tensor, debug_json, parse_error, rows_tensor
 
 PORT = int(os.environ.get("PORT", "8501"))
@@ -37,61 +43,15 @@ BASE_PATH = Path(os.environ.get("MODEL_BASE_PATH", "/models"))
 REPLICA = socket.gethostname()
 SIDE, CHANNELS, CLASSES = 224, 3, 10
 INPUT, OUTPUT, SIGNATURE = "input_1", "dense", "serving_default"
-PER_IMAGE = SIDE * SIDE * CHANNELS
 MAX_BODY = 256 * 1024 * 1024
-
-
-def log(level: str, where: str, message: str) -> None:
-    now = time.time()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}"
-    sys.stdout.write(f"{stamp}: {level} {where}] {message}\n")
-    sys.stdout.flush()
-
-
-class Model:
-    def __init__(self, name: str, version: str, folder: Path) -> None:
-        data = np.load(folder / "weights.npz")
-        self.name = name
-        self.version = version
-        self.coef = data["coef"].astype(np.float64)  # [10, 64]
-        self.intercept = data["intercept"].astype(np.float64)  # [10]
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """[n, 224, 224, 3] in 0..1 -> [n, 10] class probabilities."""
-        gray = images.mean(axis=3)
-        # 224 = 8 * 28: average each 28x28 block back to the data set's 8x8, range 0..16
-        small = gray.reshape(len(images), 8, 28, 8, 28).mean(axis=(2, 4)) * 16.0
-        logits = small.reshape(len(images), 64) @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        expd = np.exp(logits)
-        return expd / expd.sum(axis=1, keepdims=True)
-
-
-def load_model() -> Model:
-    folder = BASE_PATH / MODEL_NAME
-    versions = sorted((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
-    if not versions:
-        raise SystemExit(f"no versions of {MODEL_NAME} under {folder}")
-    latest = versions[-1]
-    log(
-        "I",
-        "tensorflow_serving/core/loader_harness.cc:66",
-        f"Approving load for servable version {{name: {MODEL_NAME} version: {latest.name}}}",
-    )
-    model = Model(MODEL_NAME, latest.name, latest)
-    log(
-        "I",
-        "tensorflow_serving/core/loader_harness.cc:95",
-        f"Successfully loaded servable version {{name: {MODEL_NAME} version: {latest.name}}}",
-    )
-    return model
 
 
 def dim(size: int) -> dict[str, str]:
     return {"size": str(size), "name": ""}
 
 
-def metadata(model: Model) -> dict:
+def metadata(model: Model) -> dict:  # a version's own input side (side.txt, else 224)
+    side = model.side
     return {
         "model_spec": {"name": model.name, "signature_name": "", "version": model.version},
         "metadata": {
@@ -102,7 +62,7 @@ def metadata(model: Model) -> dict:
                             INPUT: {
                                 "dtype": "DT_FLOAT",
                                 "tensor_shape": {
-                                    "dim": [dim(-1), dim(SIDE), dim(SIDE), dim(CHANNELS)],
+                                    "dim": [dim(-1), dim(side), dim(side), dim(CHANNELS)],
                                     "unknown_rank": False,
                                 },
                                 "name": f"serving_default_{INPUT}:0",
@@ -137,25 +97,13 @@ def metadata(model: Model) -> dict:
     }
 
 
-def status(model: Model) -> dict:
-    return {
-        "model_version_status": [
-            {
-                "version": model.version,
-                "state": "AVAILABLE",
-                "status": {"error_code": "OK", "error_message": ""},
-            }
-        ]
-    }
-
-
-def model_input(tensor: np.ndarray) -> np.ndarray:
+def model_input(tensor: np.ndarray, side: int = SIDE) -> np.ndarray:
     """The Keras graph's own check: [n, 224, 224, 3] (or one image, [224, 224, 3])."""
-    if tensor.ndim not in (3, 4) or tensor.shape[-3:] != (SIDE, SIDE, CHANNELS):
+    if tensor.ndim not in (3, 4) or tensor.shape[-3:] != (side, side, CHANNELS):
         raise ServingError(
             400,
             f"Input to reshape is a tensor with {tensor.size} values, but the requested "
-            f"shape requires a multiple of {PER_IMAGE}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
+            f"shape requires a multiple of {side * side * CHANNELS}\n\t [[{{{{node model/flatten/Reshape}}}}]]",
         )
     return tensor if tensor.ndim == 4 else tensor[None]
 
@@ -193,7 +141,9 @@ class HttpError(Exception):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mltui-demo-serving"
-    model: Model
+    registry: Registry
+    metrics = Metrics()
+    metrics_path: str | None = None
 
     def log_message(self, fmt: str, *args: object) -> None:  # one line per request, below
         pass
@@ -216,6 +166,14 @@ class Handler(BaseHTTPRequestHandler):
         target = self.requestline.split(" ")[1] if self.requestline.count(" ") >= 2 else self.path
         method, path = self.command, target.split("?", 1)[0]
         try:
+            if self.metrics_path is not None and path == self.metrics_path:
+                # http_server.cc ProcessPrometheusRequest: the page, as text/plain
+                self._read_body()
+                code = 200
+                self._send(code, self.metrics.page().encode(), "text/plain")
+                took = (time.perf_counter() - started) * 1000
+                log("I", "http_server.cc:0", f"{method} {self.path} {code} {took:.1f}ms")
+                return
             if not REST_PATH.fullmatch(path):
                 self._read_body()
                 raise HttpError(404)
@@ -291,34 +249,16 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, metadata(self._servable(name, version, label))
             return 200, self._status(name, version)
         if verb == "predict":
-            return 200, self._predict(name, version, label, body)
+            return 200, self._counted(name, version, label, body)
         if verb in ("classify", "regress"):
             return self._classify(verb, name, version, label, body)
         raise malformed  # a method name in other case: matched, but not dispatched
 
     def _status(self, name: str, version: str | None) -> dict:
-        """GetModelStatusImpl: labels play no part; the monitor knows names and versions."""
-        model = self.model
-        if version is not None:
-            if name != model.name or int(version) != int(model.version):
-                raise ServingError(404, f"Could not find version {version} of model {name}")
-        elif name != model.name:
-            raise ServingError(404, f"Could not find any versions of model {name}")
-        return status(model)
+        return self.registry.status(name, version)
 
     def _servable(self, name: str, version: str | None, label: str | None) -> Model:
-        """ServerCore::GetServableHandle: a label must be known, then name and version."""
-        model = self.model
-        if label is not None:
-            raise ServingError(400, f"Unrecognized servable version label: {label}")
-        if version is not None:
-            if name != model.name or int(version) != int(model.version):
-                raise ServingError(
-                    404, f"Servable not found for request: Specific({name}, {int(version)})"
-                )
-        elif name != model.name:
-            raise ServingError(404, f"Servable not found for request: Latest({name})")
-        return model
+        return self.registry.servable(name, version, label)
 
     def _parse(self, raw: bytes) -> dict:
         """ParseJson: rapidjson in place (NaN and Infinity allowed, trailing bytes ignored)."""
@@ -353,6 +293,21 @@ class Handler(BaseHTTPRequestHandler):
                 "Was: tensorflow/serving/predict",
             )
         raise ServingError(400, f"JSON Value: {debug_json(request)} {message}")
+
+    def _counted(self, name: str, version: str | None, label: str | None, raw: bytes) -> dict:
+        """A predict request, counted on the metrics page once its servable is found
+        (request_count by status code name; request_latency in microseconds)."""
+        started = time.perf_counter()
+        self._servable(name, version, label)  # not found: not counted
+        status = "OK"
+        try:
+            return self._predict(name, version, label, raw)
+        except ServingError as exc:
+            status = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND"}.get(exc.status, "UNKNOWN")
+            raise
+        finally:
+            micros = (time.perf_counter() - started) * 1e6
+            self.metrics.request(name, status, "predict", micros)
 
     def _predict(self, name: str, version: str | None, label: str | None, raw: bytes) -> dict:
         """FillPredictRequestFromJson, then the model."""
@@ -392,7 +347,7 @@ class Handler(BaseHTTPRequestHandler):
             tensor = columns_tensor(request, INPUT, exact)
         else:
             raise ServingError(400, "Missing 'inputs' or 'instances' key")
-        tensor = model_input(tensor)
+        tensor = model_input(tensor, model.side)
         if not np.isfinite(tensor).all():
             bad = int((~np.isfinite(tensor)).sum())
             log(
@@ -404,15 +359,41 @@ class Handler(BaseHTTPRequestHandler):
         return {"predictions": out} if has_rows else {"outputs": out}
 
 
+def _flag(argv: list[str], name: str) -> str | None:
+    for arg in argv:
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def configure(argv: list[str]) -> tuple[list[ModelConfig], str | None]:
+    """The model server's flags, as tensorflow_model_server takes them."""
+    config_file = _flag(argv, "model_config_file")
+    monitoring_file = _flag(argv, "monitoring_config_file")
+    try:
+        if config_file:
+            configs = model_configs(Path(config_file).read_text())
+        else:
+            configs = [ModelConfig(MODEL_NAME, str(BASE_PATH / MODEL_NAME))]
+        path = prometheus_path(Path(monitoring_file).read_text()) if monitoring_file else None
+    except (OSError, ConfigError) as exc:
+        raise SystemExit(f"Failed to read a config file: {exc}") from None
+    return configs, path
+
+
 def main() -> None:
-    Handler.model = load_model()
+    configs, Handler.metrics_path = configure(sys.argv[1:])
+    Handler.registry = Registry(load(configs))
     server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
     server.daemon_threads = True
-    log(
-        "I",
-        "demo_server.py:0",
-        f"replica {REPLICA} serves {Handler.model.name} version {Handler.model.version} over REST only (no gRPC)",
+    held = ", ".join(
+        f"{name} versions {','.join(map(str, served.versions)) or 'none'}"
+        + (f" labels {served.labels}" if served.labels else "")
+        for name, served in Handler.registry.models.items()
     )
+    log("I", "demo_server.py:0", f"replica {REPLICA} serves {held} over REST only (no gRPC)")
+    if Handler.metrics_path:
+        log("I", "demo_server.py:0", f"Prometheus metrics at {Handler.metrics_path}")
     log(
         "I",
         "tensorflow_serving/model_servers/server.cc:450",

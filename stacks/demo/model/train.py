@@ -5,6 +5,10 @@ download. A quarter is held out, never trained on; `--export-test-images`
 writes that quarter as 224x224 RGB PNGs in <class>/ folders, which is how
 stacks/demo/test-images was made. The model is saved as plain numpy weights
 (a multinomial logistic regression), so the server needs numpy alone.
+
+`--variant` picks how: `stable` (all 1347 training digits, C=0.5) or `canary`
+(400 of them drawn with a fixed seed, C=0.001): two deterministic models that
+disagree on a few held-out digits, served as two versions of one model.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sklearn.model_selection import train_test_split
 
 CLASSES = [str(d) for d in range(10)]
 SEED = 20261126
+VARIANTS = {"stable": (None, 0.5), "canary": (400, 0.001)}  # (training digits, C)
 
 
 def split():
@@ -33,9 +38,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", help="folder for weights.npz and classes.json")
     parser.add_argument("--export-test-images", metavar="DIR")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="stable")
     args = parser.parse_args()
     x_train, x_test, y_train, y_test = split()
-    model = LogisticRegression(max_iter=5000, C=0.5)
+    count, c = VARIANTS[args.variant]
+    if count is not None:
+        pick = np.random.RandomState(7).permutation(len(x_train))[:count]
+        x_train, y_train = x_train[pick], y_train[pick]
+    model = LogisticRegression(max_iter=5000, C=c)
     model.fit(x_train.reshape(len(x_train), -1), y_train)
     accuracy = model.score(x_test.reshape(len(x_test), -1), y_test)
     out = Path(args.out)
@@ -46,7 +56,7 @@ def main() -> None:
         intercept=model.intercept_.astype(np.float32),
     )
     (out / "classes.json").write_text(json.dumps(CLASSES))
-    print(f"trained on {len(x_train)} digits, held-out accuracy {accuracy:.3f}")
+    print(f"{args.variant}: trained on {len(x_train)} digits, held-out accuracy {accuracy:.3f}")
     if args.export_test_images:
         from PIL import Image
 

@@ -13,6 +13,13 @@ One module per concern:
 - :mod:`.runner` a run: concurrent requests over one keep-alive session
 - :mod:`.results` one :class:`Result` per file, the :class:`Summary`, sort orders
 - :mod:`.export` JSON and CSV
+- :mod:`.targets` one version picked (``--version``, ``--label``): its URL, its signature
+- :mod:`.compare` two versions, labels or servers on the same images: agreement,
+  accuracy change, McNemar's exact test, disagreements
+- :mod:`.models` a served model's versions, states, signatures and labels
+- :mod:`.server_config` the model config file a server's container was started
+  with (one read-only exec), read by :mod:`.textproto` (a bounded text-proto reader)
+- :mod:`.metrics` the server's Prometheus page as counts and rates
 
 Whatever a server answers, and whatever sits in the folder, ends in a result or
 in one sentence (:class:`PredictError`, :class:`AnswerProblem`,

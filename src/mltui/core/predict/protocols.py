@@ -31,6 +31,7 @@ __all__ = [
     "ServedModel",
     "Signature",
     "detect",
+    "get_json",
     "model_name_of",
     "net_reason",
 ]
@@ -48,13 +49,46 @@ class ServedModel:
     state: str = ""
     signature: Signature = field(default_factory=Signature)
     outputs: tuple[str, ...] = ()  # the signature's outputs, when the metadata names them
+    version: str = ""  # the version asked for (--version), or the one a label named
+    label: str = ""  # the label asked for (--label)
 
     @property
     def predict_url(self) -> str:
         name = quote(self.model, safe="")
         if self.protocol == "v2":
+            if self.version:
+                return f"{self.url}/v2/models/{name}/versions/{quote(self.version, safe='')}/infer"
             return f"{self.url}/v2/models/{name}/infer"
+        if self.label:
+            return f"{self.url}/v1/models/{name}/labels/{quote(self.label, safe='')}:predict"
+        if self.version:
+            return f"{self.url}/v1/models/{name}/versions/{quote(self.version, safe='')}:predict"
         return f"{self.url}/v1/models/{name}:predict"
+
+    @property
+    def answering(self) -> str:
+        """Which version answers: the one asked for, the one a label names, else the
+        latest the server reported ("" when it reported none)."""
+        if self.version:
+            return self.version
+        if self.protocol == "tfserving" and self.versions:
+            states = self.state.split(",")
+            if len(states) == len(self.versions):  # TF Serving answers with the latest loaded
+                loaded = [v for v, s in zip(self.versions, states, strict=True) if s == "AVAILABLE"]
+            else:
+                loaded = list(self.versions)
+            numeric = [v for v in loaded if v.isdigit()]
+            return max(numeric, key=int) if numeric else (loaded or [""])[0]
+        return ""
+
+    @property
+    def target(self) -> str:
+        """The choice in words: "label canary (version 2)", "version 2", "latest"."""
+        if self.label:
+            return f"label {self.label}" + (f" (version {self.version})" if self.version else "")
+        if self.version:
+            return f"version {self.version}"
+        return "latest" + (f" (version {self.answering})" if self.answering else "")
 
 
 def model_name_of(engine: Any, container_id: str, default: str = "my_model") -> str:
@@ -84,7 +118,7 @@ def net_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _get_json(session: Any, url: str, timeout: float) -> tuple[int, Any]:
+def get_json(session: Any, url: str, timeout: float) -> tuple[int, Any]:
     """(status, JSON body or None) of a GET; PredictError when no (whole) answer came."""
     import time
 
@@ -112,11 +146,15 @@ def detect(
     shape: tuple[int, int, int] | None = None,
     session: Any = None,
     timeout: float = 5.0,
+    version: str = "",
+    label: str = "",
 ) -> ServedModel:
     """Which protocol the server speaks, the model's state and signature.
 
-    Whatever the server answers, this returns a :class:`ServedModel` whose every
-    text is safe to show, or raises :class:`PredictError` with one sentence."""
+    ``version`` or ``label`` picks one version of the model (its own signature,
+    its own predict URL); see :mod:`.targets`. Whatever the server answers, this
+    returns a :class:`ServedModel` whose every text is safe to show, or raises
+    :class:`PredictError` with one sentence."""
     import requests
 
     session = session or requests.Session()
@@ -125,9 +163,14 @@ def detect(
     what = f"model {safe_text(model, 80)!r} at {safe_text(url, 200)}"
     if shape is not None:
         check_shape(shape, "--shape")
+    if version or label:
+        from .targets import detect_target
+
+        base = detect(url, model, protocol=protocol, shape=shape, session=session, timeout=timeout)
+        return detect_target(base, version, label, shape, session, timeout)
     v1_problem = ""  # what a V1 server said of the model, kept if V2 says nothing better
     if protocol in ("auto", "tfserving", "kserve-v1"):
-        code, body = _get_json(session, f"{url}/v1/models/{name}", timeout)
+        code, body = get_json(session, f"{url}/v1/models/{name}", timeout)
         if code == 200 and isinstance(body, dict) and "model_version_status" in body:
             statuses = body["model_version_status"]
             if not isinstance(statuses, list):
@@ -135,7 +178,7 @@ def detect(
             statuses = [s for s in statuses[:MAX_NAMES] if isinstance(s, dict)]
             versions = tuple(said(s.get("version"), 40) for s in statuses)
             state = said(",".join(said(s.get("state"), 40) for s in statuses))
-            _code, meta = _get_json(session, f"{url}/v1/models/{name}/metadata", timeout)
+            _code, meta = get_json(session, f"{url}/v1/models/{name}/metadata", timeout)
             signature, outputs = tf_signature(meta, shape)
             return ServedModel(url, model, "tfserving", versions, state, signature, outputs)
         if code == 200 and isinstance(body, dict) and "ready" in body:
@@ -152,7 +195,7 @@ def detect(
             raise PredictError(_status_problem(code, body, what))
         if _said_error(body):
             v1_problem = _status_problem(code, body, what)
-    code, body = _get_json(session, f"{url}/v2/models/{name}", timeout)
+    code, body = get_json(session, f"{url}/v2/models/{name}", timeout)
     if code == 200 and isinstance(body, dict):
         raw = body.get("versions")
         versions = tuple(said(v, 40) for v in raw[:MAX_NAMES]) if isinstance(raw, list) else ()

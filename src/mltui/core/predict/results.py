@@ -24,6 +24,7 @@ class Result:
     error_kind: str = ""  # "" when fine
     error: str = ""
     output: str = ""  # the output the scores came from, when the answer held several
+    version: str = ""  # the model version that answered, when the server tells or it was asked for
 
     @property
     def ok(self) -> bool:
@@ -58,6 +59,8 @@ class Summary:
     confused: list[tuple[str, str, int]]
     # the outputs scores were read from, when the answers held several
     scores_from: list[str] = field(default_factory=list)
+    # the model versions that answered (one, unless the latest changed during the run)
+    versions: list[str] = field(default_factory=list)
 
     @property
     def skipped_line(self) -> str:
@@ -86,6 +89,7 @@ def summarize(results: Sequence[Result], seconds: float) -> Summary:
         labelled=len(hits),
         confused=[(str(a), str(b), n) for (a, b), n in confused.most_common(5)],
         scores_from=sorted({r.output for r in results if r.ok and r.output}),
+        versions=sorted({r.version for r in results if r.ok and r.version}),
     )
 
 

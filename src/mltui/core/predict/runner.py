@@ -147,6 +147,7 @@ def _send(
         res.top = [(n, row[i]) for n, i in zip(names, ranked, strict=False)]
         res.latency_ms = latency
         res.output = output
+        res.version = served.answering
 
 
 def _name(index: int, classes: list[str] | None) -> str:
