@@ -12,11 +12,11 @@ if TYPE_CHECKING:
     from ..core.predict.compare import Comparison
 
 
-def _pick(text: str, protocol: str) -> dict[str, str]:
-    """A number is a version; for TF Serving anything else is a label."""
+def _pick(text: str, protocol: str) -> tuple[str, str]:
+    """(version, label): a number is a version; for TF Serving anything else is a label."""
     if text.isdigit() or protocol == "v2":
-        return {"version": text, "label": ""}
-    return {"version": "", "label": text}
+        return text, ""
+    return "", text
 
 
 def run_compare(args: argparse.Namespace, classes: list[str] | None, options: RunOptions) -> int:
@@ -36,21 +36,23 @@ def run_compare(args: argparse.Namespace, classes: list[str] | None, options: Ru
         return fail("--max-accuracy-drop is a fraction between 0 and 1")
     try:
         shape = shape_option(args.shape)
-        common = {"protocol": args.protocol, "shape": shape}
+
+        def side(url: str, pick: tuple[str, str]) -> core.ServedModel:
+            version, label = pick
+            return core.detect(
+                url, args.model, protocol=args.protocol, shape=shape, version=version, label=label
+            )
+
         if args.compare:
             if args.version or args.label:
                 return fail("--compare A B names both sides: leave out --version and --label")
-            first = core.detect(args.url, args.model, **common)
-            a = core.detect(
-                args.url, args.model, **common, **_pick(args.compare[0], first.protocol)
-            )
-            b = core.detect(
-                args.url, args.model, **common, **_pick(args.compare[1], first.protocol)
-            )
+            first = side(args.url, ("", ""))
+            a = side(args.url, _pick(args.compare[0], first.protocol))
+            b = side(args.url, _pick(args.compare[1], first.protocol))
         else:
-            pick = {"version": args.version or "", "label": args.label or ""}
-            a = core.detect(args.url, args.model, **common, **pick)
-            b = core.detect(args.compare_url, args.model, **common, **pick)
+            pick = (args.version or "", args.label or "")
+            a = side(args.url, pick)
+            b = side(args.compare_url, pick)
     except (ValueError, core.PredictError) as exc:
         return fail(str(exc))
     cmp = compare(a, b, args.folder, classes, options)
