@@ -375,6 +375,24 @@ def start_churn(image: str, demo: str) -> str:
     return note
 
 
+def settle_churn(timeout: float = 180.0) -> None:
+    """Until every service but the crash loop runs all its replicas and the crash
+    loop has restarted at least twice: deploying is not the cost measured."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = sh("docker", "service", "ls", "--format", "{{.Name}} {{.Replicas}}").splitlines()
+        steady = all(
+            name == CRASHLOOP or have == want
+            for name, replicas in (line.split(" ", 1) for line in lines)
+            for have, want in [replicas.split(" ")[0].split("/")]
+        )
+        tasks = sh("docker", "service", "ps", "-q", CRASHLOOP, check=False).split()
+        if steady and len(tasks) >= 3:
+            return
+        time.sleep(1.0)  # polling the engine's own state, bounded by the deadline
+    raise RuntimeError(f"the churn scenario did not settle within {timeout:.0f}s")
+
+
 def stop_churn() -> None:
     sh("docker", "service", "rm", CRASHLOOP, check=False)
     if DEMO in sh("docker", "stack", "ls", "--format", "{{.Name}}", check=False).split():
@@ -500,6 +518,7 @@ def main() -> int:
             if args.scenario in ("churn", "all"):
                 note = start_churn(image, demo)
                 print(f"churn: {note}", flush=True)
+                settle_churn()
                 rows += scenario_rows(viewers, CRASHLOOP, args.seconds, "churn", False)
                 rows.append(("churn: what runs", note, f"engine: {args.engine}"))
     except KeyboardInterrupt:

@@ -325,26 +325,14 @@ class MltuiApp(App[int]):
                 self._settle_timer = self.set_timer(delay, self._settle_due)
 
     def _settle_due(self) -> None:
+        """A settle check joins the event refreshes (one refresh a second at most
+        under churn): it reads the swarm's tasks again, or everything just after a
+        reconnect; what it reads reaches the screens only when something moved."""
         self._settle_timer = None
         if self.engine_info.connected:
-            self._settle_check()
-
-    @work(thread=True, group="settle", exit_on_error=False, description="settle check")
-    def _settle_check(self) -> None:
-        try:
-            snapshot = self.inventory.snapshot()
-        except EngineUnavailable:
-            return  # the watcher notices, and reconnects
-        self.call_from_thread(self._settle_checked, snapshot)
-
-    def _settle_checked(self, snapshot: Snapshot) -> None:
-        current = self.snapshot
-        if current is not None and (
-            snapshot.taken_at < current.taken_at or snapshot.stacks == current.stacks
-        ):
-            self._settle(snapshot)
-        else:
-            self.post_message(SnapshotReady(snapshot))
+            wanted = Changes(swarm=True, everything=self._settling.recovering())
+            if self._bursts.want(wanted):
+                self.post_message(RefreshWanted())
 
     def action_refresh(self) -> None:
         self.inventory.invalidate()
@@ -503,15 +491,25 @@ class MltuiApp(App[int]):
         self.services.show_engine(message.info)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        current = self.snapshot
+        if current is not None and message.snapshot.taken_at < current.taken_at:
+            return  # an older read overtaken by a newer one
+        # a refresh that found nothing new (a poll, a settle check, events that
+        # changed nothing shown) costs no redraw
+        same = current is not None and (
+            message.snapshot.stacks == current.stacks and message.snapshot.engine == current.engine
+        )
         self.snapshot = message.snapshot
         if message.snapshot.engine.connected and not self.engine_info.connected:
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
-        self.services.show_snapshot(message.snapshot)
+        if not same:
+            self.services.show_snapshot(message.snapshot)
         self._settle(message.snapshot)
         if not self._painted.is_set():
             self.call_after_refresh(self._painted.set)
-        for screen in self.screen_stack:
-            if screen is not self.services and hasattr(screen, "update_snapshot"):
-                screen.update_snapshot(message.snapshot, self.engine_info)
+        if not same:
+            for screen in self.screen_stack:
+                if screen is not self.services and hasattr(screen, "update_snapshot"):
+                    screen.update_snapshot(message.snapshot, self.engine_info)
         self.snapshots_applied += 1

@@ -29,7 +29,7 @@ from .events import event_changes_engine, event_container_id, event_matters
 
 QUIET_S = 0.1  # the stream quiet this long after an event: refresh
 MAX_LATENCY_S = 0.25  # a burst that goes on: refresh this long after its first event anyway
-MIN_GAP_S = 0.5  # sustained churn: at most two refreshes a second
+MIN_GAP_S = 1.0  # sustained churn (a crash loop): at most one refresh a second
 
 
 @dataclass
@@ -106,6 +106,11 @@ class EventCoalescer:
         """A poll or the user's refresh key: the next refresh reads everything.
         True when this starts a new burst."""
         return self._note(Changes(everything=True))
+
+    def want(self, changes: Changes) -> bool:
+        """Read ``changes`` again with the next refresh (a swarm task between
+        states, which no event announces); True when this starts a new burst."""
+        return self._note(changes)
 
     def _note(self, changes: Changes) -> bool:
         now = self.clock()
