@@ -19,12 +19,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..core.config import Config, Problem
 from ..core.engine import Backoff, Engine, EngineError, EngineInfo, EngineUnavailable
-from ..core.inventory.events import (
-    SettleSchedule,
-    event_changes_engine,
-    event_container_id,
-    event_matters,
-)
+from ..core.inventory.coalesce import Changes, EventCoalescer
+from ..core.inventory.events import SettleSchedule
 from ..core.inventory.model import Service, Snapshot
 from ..core.inventory.reader import WarmStart
 from ..core.roles import is_notebook, serving_target
@@ -48,8 +44,8 @@ EVENT_WINDOW_S = 15.0
 # At start, the full snapshot and the event stream wait (at most this long) for
 # the first rows to be painted.
 FIRST_PAINT_WAIT_S = 2.0
-# Several events in a burst (a stack deploy sends dozens) make one refresh.
-DEBOUNCE_S = 0.1
+# Several events in a burst (a stack deploy sends dozens) make one refresh, which
+# reads only what they named: core/inventory/coalesce.py (EventCoalescer).
 
 
 class MltuiApp(App[int]):
@@ -97,6 +93,7 @@ class MltuiApp(App[int]):
         self._refresh_running = False
         self._refresh_again = False
         self._refresh_timer: Timer | None = None
+        self._bursts = EventCoalescer()
         self.snapshots_applied = 0
         self._quick_painted = False
         self._stopping = False
@@ -298,14 +295,9 @@ class MltuiApp(App[int]):
         return info
 
     def _on_event(self, event: dict) -> None:
-        if not event_matters(event):
-            return
-        cid = event_container_id(event)
-        if cid:
-            self.inventory.invalidate(cid)
-        if event_changes_engine(event):
-            self.inventory.forget_info()
-        self.post_message(RefreshWanted())
+        # one message per burst, not per event; the refresh reads what the burst named
+        if self._bursts.add(event):
+            self.post_message(RefreshWanted())
 
     @staticmethod
     def _wait(worker: Worker, seconds: float, until: threading.Event | None = None) -> None:
@@ -319,6 +311,7 @@ class MltuiApp(App[int]):
     # -- refreshes -------------------------------------------------------------
     def _poll(self) -> None:
         if self.engine_info.connected:
+            self._bursts.want_everything()
             self.post_message(RefreshWanted())
 
     def _settle(self, snapshot: Snapshot) -> None:
@@ -332,46 +325,50 @@ class MltuiApp(App[int]):
                 self._settle_timer = self.set_timer(delay, self._settle_due)
 
     def _settle_due(self) -> None:
+        """A settle check joins the event refreshes (one refresh a second at most
+        under churn): it reads the swarm's tasks again, or everything just after a
+        reconnect; what it reads reaches the screens only when something moved."""
         self._settle_timer = None
         if self.engine_info.connected:
-            self._settle_check()
-
-    @work(thread=True, group="settle", exit_on_error=False, description="settle check")
-    def _settle_check(self) -> None:
-        try:
-            snapshot = self.inventory.snapshot()
-        except EngineUnavailable:
-            return  # the watcher notices, and reconnects
-        self.call_from_thread(self._settle_checked, snapshot)
-
-    def _settle_checked(self, snapshot: Snapshot) -> None:
-        current = self.snapshot
-        if current is not None and (
-            snapshot.taken_at < current.taken_at or snapshot.stacks == current.stacks
-        ):
-            self._settle(snapshot)
-        else:
-            self.post_message(SnapshotReady(snapshot))
+            wanted = Changes(swarm=True, everything=self._settling.recovering())
+            if self._bursts.want(wanted):
+                self.post_message(RefreshWanted())
 
     def action_refresh(self) -> None:
         self.inventory.invalidate()
+        self._bursts.want_everything()
         self.post_message(RefreshWanted())
 
     def on_refresh_wanted(self, message: RefreshWanted) -> None:
         if message.now:
             if self._refresh_timer is not None:
                 self._refresh_timer.stop()
+                self._refresh_timer = None
+            self._bursts.want_everything()
             self._start_refresh()
         elif self._refresh_timer is None:
-            self._refresh_timer = self.set_timer(DEBOUNCE_S, self._start_refresh)
+            self._burst_due()
+
+    def _burst_due(self) -> None:
+        """Start the refresh once the pending burst is complete (or look again then)."""
+        self._refresh_timer = None
+        due = self._bursts.due_in()
+        if due is None:
+            return
+        if due > 0:
+            self._refresh_timer = self.set_timer(due, self._burst_due)
+        else:
+            self._start_refresh()
 
     def _start_refresh(self) -> None:
-        self._refresh_timer = None
         if self._refresh_running:
-            self._refresh_again = True
+            self._refresh_again = True  # the burst stays pending until this one ends
+            return
+        changes = self._bursts.take()
+        if changes is None:
             return
         self._refresh_running = True
-        self.take_snapshot(first=self.snapshot is None and not self._quick_painted)
+        self.take_snapshot(first=self.snapshot is None and not self._quick_painted, changes=changes)
 
     @work(
         thread=True,
@@ -380,12 +377,12 @@ class MltuiApp(App[int]):
         exit_on_error=False,
         description="read the inventory",
     )
-    def take_snapshot(self, first: bool = False) -> None:
+    def take_snapshot(self, first: bool = False, changes: Changes | None = None) -> None:
         try:
             if first:
                 # paint from the three list calls at once, then inspect what is new
                 self.post_message(SnapshotReady(self.inventory.snapshot(inspect_new=False)))
-            snapshot = self.inventory.snapshot()
+            snapshot = self.inventory.snapshot(changes=changes)
         except EngineUnavailable as exc:
             # the watcher notices too and reconnects; say so at once
             self.post_message(
@@ -494,15 +491,25 @@ class MltuiApp(App[int]):
         self.services.show_engine(message.info)
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        current = self.snapshot
+        if current is not None and message.snapshot.taken_at < current.taken_at:
+            return  # an older read overtaken by a newer one
+        # a refresh that found nothing new (a poll, a settle check, events that
+        # changed nothing shown) costs no redraw
+        same = current is not None and (
+            message.snapshot.stacks == current.stacks and message.snapshot.engine == current.engine
+        )
         self.snapshot = message.snapshot
         if message.snapshot.engine.connected and not self.engine_info.connected:
             self.engine_info = message.snapshot.engine
             self.services.show_engine(self.engine_info)
-        self.services.show_snapshot(message.snapshot)
+        if not same:
+            self.services.show_snapshot(message.snapshot)
         self._settle(message.snapshot)
         if not self._painted.is_set():
             self.call_after_refresh(self._painted.set)
-        for screen in self.screen_stack:
-            if screen is not self.services and hasattr(screen, "update_snapshot"):
-                screen.update_snapshot(message.snapshot, self.engine_info)
+        if not same:
+            for screen in self.screen_stack:
+                if screen is not self.services and hasattr(screen, "update_snapshot"):
+                    screen.update_snapshot(message.snapshot, self.engine_info)
         self.snapshots_applied += 1

@@ -11,9 +11,10 @@ when a stream, an exec or a remote engine needs it.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import EngineError, EngineUnavailable, unavailable_message
@@ -247,8 +248,14 @@ class Engine:
     def down_info(self, message: str, state: str = "down") -> EngineInfo:
         return EngineInfo(target=self.target.base_url, state=state, message=message)
 
-    def containers(self) -> list[dict[str, Any]]:
-        return _list_of_dicts(self._get_json("containers", "/containers/json", "all=1"))
+    def containers(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """All containers; with ``ids``, only those of them that still exist."""
+        query = "all=1"
+        if ids is not None:
+            from urllib.parse import quote
+
+            query += "&filters=" + quote(json.dumps({"id": sorted(ids)}), safe="")
+        return _list_of_dicts(self._get_json("containers", "/containers/json", query))
 
     def services(self) -> list[dict[str, Any]]:
         return _list_of_dicts(self._get_json("services", "/services"))

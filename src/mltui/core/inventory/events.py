@@ -114,6 +114,11 @@ class SettleSchedule:
             self._lost = False
             self.reconnected()
 
+    def recovering(self) -> bool:
+        """Within ``after_reconnect`` seconds of a reconnect: containers may change
+        without an event too, so a check reads everything, not only the tasks."""
+        return self.clock() < self._until
+
     def next_delay(self, snapshot: Snapshot) -> float | None:
         """Seconds until the next read, or None when ``snapshot`` has settled."""
         where = _task_states(snapshot)
