@@ -125,11 +125,13 @@ def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]
     assert ro.returncode == 2 and "read-only" in ro.stderr
     assert _image_of(name) == before
 
+    # the service's last predict run is kept; the roll compares against it
+    kept = mltui("predict", str(folder), "--url", url, "--service", f"{name}/model")
+    assert kept.returncode == 0, kept.stderr
+
     # a worse model: caught, rolled back, the old accuracy answers again
     out, data = _roll(
         name,
-        "--folder",
-        str(folder),
         "--max-accuracy-drop",
         "0.05",
         "--yes",
@@ -142,6 +144,7 @@ def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]
     assert data["new"]["accuracy"] < 0.8 and data["baseline"]["accuracy"] == good
     assert data["comparison"]["disagreements"] and data["image"]["new"].startswith(image[:-7])
     assert "replicas:" in out.stderr and "a gate failed" in out.stderr
+    assert "baseline: the last run of" in out.stderr
     _wait_answers(url)
     assert _accuracy(folder, url) == good
     assert _image_of(name) == before

@@ -281,7 +281,9 @@ def test_the_latest_that_answers_is_the_highest_available_version():
     served = ServedModel("u", "m", "tfserving", ("30", "20", "10"), "END,AVAILABLE,AVAILABLE")
     assert served.answering == "20"
     assert served.target == "latest (version 20)"
-    assert ServedModel("u", "m", "tfserving", ("3",), "AVAILABLE", version="3").target == "version 3"
+    assert (
+        ServedModel("u", "m", "tfserving", ("3",), "AVAILABLE", version="3").target == "version 3"
+    )
     labelled = ServedModel("u", "m", "tfserving", ("3",), label="stable", version="3")
     assert labelled.target == "label stable (version 3)"
     assert labelled.predict_url == "u/v1/models/m/labels/stable:predict"
