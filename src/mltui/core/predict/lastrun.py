@@ -27,7 +27,7 @@ from .results import Result, Summary, summarize
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_RESULTS = 20_000
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def load_run(path: Path) -> tuple[SavedRun | None, str]:
     """(the saved run, "") ; (None, "") when there is none; (None, why) when the
     file cannot be used."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO: no wait
     except FileNotFoundError:
         return None, ""
     except OSError as exc:
