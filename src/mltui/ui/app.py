@@ -464,6 +464,7 @@ class MltuiApp(App[int]):
                 container_id=running[0].container_id if running else "",
                 defaults=self.config.predict,
                 service=service.label if service is not None else "",
+                engine_name=self.engine.target.display,
             )
         )
 
