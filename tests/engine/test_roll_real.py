@@ -42,7 +42,7 @@ services:
     environment:
       MODEL_NAME: my_model
     ports:
-      - "{ports}"
+{ports}
     deploy:
       replicas: {replicas}
       update_config:
@@ -73,10 +73,15 @@ def _project(tmp_path, image: str, ports: str, replicas: int):
 
 
 def _image_of(stack: str) -> set[str]:
+    """The image ids the running replicas run (swarm: their task's image)."""
     svc = service(stack, "model")
     ids = set()
     for r in svc.replicas if svc else ():
-        if r.running and r.container_id:
+        if not r.running:
+            continue
+        if svc.kind == "swarm":
+            ids.add(docker("image", "inspect", "-f", "{{.Id}}", r.image).strip())
+        elif r.container_id:
             ids.add(docker("inspect", "-f", "{{.Image}}", r.container_id).strip())
     return ids
 
@@ -112,7 +117,9 @@ def _crash_image(base: str, tag: str, tmp_path) -> None:
     docker("build", "-q", "-t", tag, str(ctx), env={"DOCKER_BUILDKIT": "0"})
 
 
-def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]) -> None:
+def _loop(
+    name: str, folder, url: str, image: str, tmp_path, env: dict[str, str], more: list[str]
+) -> None:
     """The three outcomes, on whatever the project or stack ``name`` is."""
     before = _image_of(name)
     good = _accuracy(folder, url)
@@ -132,13 +139,14 @@ def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]
     # a worse model: caught, rolled back, the old accuracy answers again
     out, data = _roll(
         name,
+        *more,
         "--max-accuracy-drop",
         "0.05",
         "--yes",
         env={**env, "H17ROLL_QUALITY": "poor"},
     )
     assert out.returncode == 1, out.stderr
-    assert data.get("action") == "rolled back", out.stderr
+    assert data.get("action") == "rolled back" and "gates" in data, out.stderr
     gate = next(g for g in data["gates"] if g["gate"] == "max_accuracy_drop")
     assert not gate["passed"] and gate["value"] > 0.2 and "over by" in gate["message"]
     assert data["new"]["accuracy"] < 0.8 and data["baseline"]["accuracy"] == good
@@ -153,6 +161,7 @@ def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]
     # run is kept, and the next roll compares against it
     out, data = _roll(
         name,
+        *more,
         "--folder",
         str(folder),
         "--max-accuracy-drop",
@@ -180,20 +189,47 @@ def _loop(name: str, folder, url: str, image: str, tmp_path, env: dict[str, str]
     assert _accuracy(folder, url) == good
 
 
+SWARM_PORT = """\
+      - target: 8501
+        published: {port}
+        protocol: tcp
+        mode: {mode}"""
+
+
+def test_roll_on_swarm(swarm, folder, tmp_path, run_id):
+    name = f"h17roll{run_id[-6:]}sw"
+    image = f"{name}-model:latest"
+    port = free_port()
+    mode = os.environ.get("H17ROLL_SWARM_PORT_MODE", "ingress")
+    replicas = 2 if mode == "ingress" else 1
+    file = _project(tmp_path, image, SWARM_PORT.format(port=port, mode=mode), replicas)
+    try:
+        up = mltui("up", str(file), "--name", name, "--yes", timeout=300)
+        assert up.returncode == 0, up.stderr
+        url = f"http://127.0.0.1:{port}"
+        _wait_answers(url)
+        _loop(name, folder, url, image, tmp_path, {}, ["--file", str(file)])
+    finally:
+        docker("stack", "rm", name, check=False)
+        wait_for(f"{name} removed", lambda: service(name, "model") is None, timeout=90)
+        for ref in docker("images", "-q", "--filter", f"reference={name}-model").split():
+            docker("rmi", "-f", ref, check=False)
+
+
 @pytest.mark.parametrize("family", ["v2", "v1"])
 def test_roll_on_compose(family, folder, tmp_path, run_id, engine_info):
     binary = COMPOSE_V2 if family == "v2" else COMPOSE_V1
     name = f"h17roll{run_id[-6:]}{family}"
     image = f"{name}-model:latest"
     port = free_port()
-    file = _project(tmp_path, image, f"127.0.0.1:{port}:8501", 1)
+    file = _project(tmp_path, image, f'      - "127.0.0.1:{port}:8501"', 1)
     env = {"MLTUI_COMPOSE": binary}
     try:
         up = mltui("up", str(file), "--name", name, "--compose", "--yes", env=env, timeout=300)
         assert up.returncode == 0, up.stderr
         url = f"http://127.0.0.1:{port}"
         _wait_answers(url)
-        _loop(name, folder, url, image, tmp_path, env)
+        _loop(name, folder, url, image, tmp_path, env, [])
     finally:
         subprocess.run(
             [binary, "-p", name, "-f", str(file), "down", "-t", "1"],

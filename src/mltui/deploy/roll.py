@@ -59,6 +59,10 @@ class RollOutcome:
     code: int  # 0 kept, 1 gate failed or crashed (rolled back unless asked not to), 2 could not run
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+    # the way back to the previous image, when the new one was left running
+    undo: Callable[[Callable[[str], None]], RollOutcome] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 class RollError(Exception):
@@ -322,17 +326,43 @@ def _roll(
     )
     if problem:
         run.step("saved", problem)
-    return RollOutcome(0, f"{t.svc.label} runs {safe_text(new_ref)}: passed, kept", run.data)
+    kept = RollOutcome(0, f"{t.svc.label} runs {safe_text(new_ref)}: passed, kept", run.data)
+    kept.undo = _undo(run.opts, inventory, t)
+    return kept
+
+
+def _undo(
+    opts: RollOptions, inventory: Inventory, t: Target
+) -> Callable[[Callable[[str], None]], RollOutcome]:
+    """Rolling back later, when the user asks (the TUI's confirmed key)."""
+    import dataclasses
+
+    def undo(report: Callable[[str], None]) -> RollOutcome:
+        again = _Run(dataclasses.replace(opts, rollback=True), report)
+        out = _back(again, inventory, t, "asked for", time.time(), what="rolling back")
+        return RollOutcome(
+            0 if out.data.get("action") == "rolled back" else 1, out.message, out.data
+        )
+
+    return undo
 
 
 def _back(
-    run: _Run, inventory: Inventory, t: Target, why: str, since: float, gate: bool = False
+    run: _Run,
+    inventory: Inventory,
+    t: Target,
+    why: str,
+    since: float,
+    gate: bool = False,
+    what: str = "",
 ) -> RollOutcome:
-    what = "a gate failed" if gate else "the rollout failed"
+    what = what or ("a gate failed" if gate else "the rollout failed")
     run.data["failure"] = why
     if not run.opts.rollback:
         run.data["action"] = "left (--no-rollback)"
-        return RollOutcome(1, f"{what}: {why}; left as it is (--no-rollback)", run.data)
+        left = RollOutcome(1, f"{what}: {why}; left as it is (--no-rollback)", run.data)
+        left.undo = _undo(run.opts, inventory, t)
+        return left
     run.step("rollback", f"{what}: {why}")
     failed = run_calls(rollback_calls(t), run.report)
     if failed:

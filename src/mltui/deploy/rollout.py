@@ -148,12 +148,14 @@ def rollback_calls(t: Target) -> tuple[Call, ...]:
     return rollout_calls(t, previous_tag(t.image_name, t.svc.name))
 
 
-def _replica_lines(svc: Service, images: dict[str, str], want: str) -> str:
+def _replica_lines(svc: Service, images: dict[str, str], want: str, back: bool) -> str:
+    """Each replica: its name, state, and whether it runs the image wanted."""
     parts = []
+    on, off = ("previous", "new") if back else ("new", "old")
     for r in sorted(svc.replicas, key=lambda r: (r.slot or 0, r.name)):
         if r.state in ("shutdown", "complete") and r.desired_state in ("shutdown", ""):
             continue
-        which = "new" if images.get(r.key) == want else "old"
+        which = on if images.get(r.key) == want else off
         parts.append(f"{r.name} {r.state} {which}")
     return ", ".join(parts) or "no replica yet"
 
@@ -196,7 +198,7 @@ def wait_on(
                 images[r.key] = want_id if r.image == want_ref else r.image
             elif r.container_id:
                 images[r.key] = _container_image(inventory, r.container_id)[0]
-        line = _replica_lines(svc, images, want_id)
+        line = _replica_lines(svc, images, want_id, rolling_back)
         if line != seen:
             report(f"replicas: {line}")
             seen = line
