@@ -86,8 +86,8 @@ def find_target(
     if svc.kind == "swarm":
         if svc.mode == "global":
             raise ActionError(f"{svc.label} is a global service: roll it with docker stack deploy")
-        running = image_id(target, svc.image)
-        return Target(stack, svc, engine, target, svc.image, running, svc.desired)
+        current = image_id(target, svc.image)
+        return Target(stack, svc, engine, target, svc.image, current, svc.desired)
     live = [r for r in svc.replicas if r.container_id and not r.oneoff]
     if not live:
         raise ActionError(f"{svc.label} has no container: start it before rolling it out")
