@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .act import _say, add_common, confirm
-from .common import CommandError, engine_snapshot, load_config
+from .common import CommandError, engine_snapshot, exits_when_down, load_config
 
 WHO = "mltui roll"
 
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
         )
         try:
-            with target_lock(name, args.service, f"roll {args.service}"):
+            with exits_when_down(WHO), target_lock(name, args.service, f"roll {args.service}"):
                 outcome = roll(
                     opts,
                     inventory,
