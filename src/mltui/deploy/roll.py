@@ -27,13 +27,10 @@ from .rollout import (
     crash_of,
     find_target,
     image_id,
+    move,
     previous_tag,
-    rollback_calls,
-    rollout_calls,
-    run_calls,
     tag_image,
     unique_tag,
-    wait_on,
 )
 
 AVAILABLE_S = 120.0
@@ -274,10 +271,7 @@ def _roll(
     # the rollout
     since = time.time()
     restarts = t.svc.restarts
-    failed = run_calls(rollout_calls(t, new_ref), run.report)
-    if failed:
-        return _back(run, inventory, t, f"the rollout failed: {failed}", since)
-    ok, text = wait_on(inventory, t, new_ref, new_id, run.report, since, restarts, opts.timeout)
+    ok, text = move(inventory, t, new_ref, new_id, run.report, since, restarts, opts.timeout)
     run.step("rollout", text)
     if not ok:
         return _back(run, inventory, t, text, since)
@@ -364,13 +358,9 @@ def _back(
         left.undo = _undo(run.opts, inventory, t)
         return left
     run.step("rollback", f"{what}: {why}")
-    failed = run_calls(rollback_calls(t), run.report)
-    if failed:
-        run.data["action"] = "rollback failed"
-        return RollOutcome(1, f"{what}: {why}; rolling back failed: {failed}", run.data)
-    back_ref = t.image_name if t.svc.kind == "swarm" else previous_tag(t.image_name, t.svc.name)
-    ok, text = wait_on(
-        inventory, t, back_ref, t.running_id, run.report, time.time(), 0, run.opts.timeout, True
+    prev = previous_tag(t.image_name, t.svc.name)
+    ok, text = move(
+        inventory, t, prev, t.running_id, run.report, time.time(), 0, run.opts.timeout, True
     )
     run.data["action"] = "rolled back" if ok else "rollback did not finish"
     if not ok:

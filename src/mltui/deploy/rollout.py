@@ -8,10 +8,11 @@ tagged ``REPO:SERVICE-previous`` (Compose has no previous spec to go back to).
 Swarm: ``docker service update --image UNIQUE`` (a rolling update, as the
 service's update_config says); back: the ``image:`` name tagged onto the
 previous image again, then ``docker service update --rollback``.
-Compose: the ``image:`` name is tagged onto the new image and the service's
-containers are recreated (``up -d --no-deps --no-build --force-recreate``: the
-same command on Compose v1 and v2, and the project's files stay as they are);
-back: the ``image:`` name onto the previous image, recreated again.
+Compose: the ``image:`` name is tagged onto the new image, then one container
+at a time is stopped and removed and Compose makes its successor (``up -d
+--no-deps --no-build --no-recreate --scale SERVICE=N``: the same command on
+Compose v1 and v2, and the project's files stay as they are); back: the
+``image:`` name onto the previous image, the same way.
 Each wait reads the inventory until every replica runs the image, or one crashes.
 """
 
@@ -105,11 +106,14 @@ def _find(snapshot: Snapshot, t: Target) -> Service | None:
     return None
 
 
-def _compose_recreate(t: Target) -> Call:
+def _compose_fill(t: Target) -> Call:
+    """Compose makes the containers the service lacks, from its image: name; the
+    ones there stay as they are."""
     compose = _compose(t.stack, find_compose)
     base = _compose_base(t.stack, t.target, compose)
     extra = ("--compatibility",) if made_by_v1(t.stack) else ()
-    args = ("up", "-d", "--no-deps", "--no-build", "--force-recreate", t.svc.name)
+    scale = ("--scale", f"{t.svc.name}={t.replicas}")
+    args = ("up", "-d", "--no-deps", "--no-build", "--no-recreate", *scale, t.svc.name)
     return Call((*base.argv[:1], *extra, *base.argv[1:], *args), base.env, base.cwd)
 
 
@@ -133,7 +137,7 @@ def rollout_calls(t: Target, new_ref: str) -> tuple[Call, ...]:
             ),
         )
     tag = Call((*docker_argv(t.target), "tag", new_ref, t.image_name))
-    return (tag, _compose_recreate(t))
+    return (tag, _compose_fill(t))
 
 
 def rollback_calls(t: Target) -> tuple[Call, ...]:
@@ -179,9 +183,11 @@ def wait_on(
     restarts_before: int,
     timeout: float = WAIT_S,
     rolling_back: bool = False,
+    count: int | None = None,
 ) -> tuple[bool, str]:
-    """Wait until every replica of ``t`` runs ``want_id`` (swarm: ``want_ref``);
-    (True, what is seen) or (False, why not: a crash, a paused update, time)."""
+    """Wait until every replica of ``t`` runs ``want_id`` (swarm: ``want_ref``), or
+    ``count`` of them do; (True, what is seen) or (False, why not: a crash, a
+    paused update, time)."""
     from .up import _exit_of, crashed
 
     deadline = time.monotonic() + timeout
@@ -206,6 +212,8 @@ def wait_on(
         on_new = [r for r in running if images.get(r.key) == want_id]
         want = t.replicas if t.svc.kind == "compose" else svc.desired
         if on_new and len(on_new) == len(running) == want:
+            return True, f"{len(on_new)}/{want} replicas run {safe_text(want_ref)}"
+        if count is not None and len(on_new) >= count:
             return True, f"{len(on_new)}/{want} replicas run {safe_text(want_ref)}"
         if not rolling_back:
             why = crashed(svc, since, restarts_before, lambda cid: _exit_of(inventory, cid))
@@ -235,6 +243,62 @@ def crash_of(inventory: Inventory, t: Target, since: float, restarts_before: int
     return f"the new replicas crash: {why}" if why else ""
 
 
+def move(
+    inventory: Inventory,
+    t: Target,
+    ref: str,
+    want_id: str,
+    report: Callable[[str], None],
+    since: float,
+    restarts_before: int,
+    timeout: float = WAIT_S,
+    back: bool = False,
+) -> tuple[bool, str]:
+    """Put ``t``'s replicas on image ``ref`` (id ``want_id``), or back on the
+    previous one, and wait. Swarm rolls the update itself; Compose replaces one
+    container at a time: stop and remove one, let Compose make its successor
+    from the image: name (now the new image), wait until it runs, the next."""
+    calls = rollback_calls(t) if back else rollout_calls(t, ref)
+    wait_ref = t.image_name if back and t.svc.kind == "swarm" else ref
+    if t.svc.kind == "swarm":
+        failed = run_calls(calls, report)
+        if failed:
+            return False, failed
+        return wait_on(
+            inventory, t, wait_ref, want_id, report, since, restarts_before, timeout, back
+        )
+    tag, fill = calls
+    failed = run_calls((tag,), report)
+    if failed:
+        return False, failed
+    inventory.invalidate()
+    svc = _find(inventory.snapshot(), t)
+    old = [
+        r
+        for r in (svc.replicas if svc else ())
+        if r.container_id
+        and not r.oneoff
+        and _container_image(inventory, r.container_id)[0] != want_id
+    ]
+    docker = docker_argv(t.target)
+    for done, r in enumerate(sorted(old, key=lambda r: (not r.running, r.slot or 0, r.name))):
+        cid = r.container_id[:12]
+        stop = Call((*docker, "stop", "-t", "10", cid))
+        remove = Call((*docker, "rm", "-f", cid))
+        failed = run_calls((stop, remove, fill), report)
+        if failed:
+            return False, failed
+        ok, text = wait_on(
+            inventory, t, ref, want_id, report, since, restarts_before, timeout, back, done + 1
+        )
+        if not ok:
+            return False, text
+    failed = run_calls((fill,), report)  # none was old: the count as it should be
+    if failed:
+        return False, failed
+    return wait_on(inventory, t, ref, want_id, report, since, restarts_before, timeout, back)
+
+
 def run_calls(calls: tuple[Call, ...], report: Callable[[str], None]) -> str:
     """Run each; "" when all worked, else the failure."""
     for call in calls:
@@ -250,6 +314,7 @@ __all__ = [
     "crash_of",
     "find_target",
     "image_id",
+    "move",
     "previous_tag",
     "repo_of",
     "rollback_calls",
