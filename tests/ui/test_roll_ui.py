@@ -196,22 +196,22 @@ def sys_python() -> str:
     return sys.executable
 
 
-async def test_roll_key_refuses_read_only_and_non_services(wait_until):
+@pytest.mark.parametrize(
+    ("read_only", "want"), [(True, "read-only"), (False, "swarm or Compose service")]
+)
+async def test_roll_key_refuses_read_only_and_non_services(wait_until, read_only, want):
     """R changes nothing in read-only mode, nor on a row that is no swarm or Compose
     service: a notification says why and no screen opens."""
-    for config, want in (
-        (Config(read_only=True), "read-only"),
-        (Config(), "swarm or Compose service"),
-    ):
-        app = MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT, config=config)
-        said: list[str] = []
-        app.notify = lambda message, **_kw: said.append(str(message))  # what the user is told
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.snapshot is not None, what="the snapshot")
-            loose = next(s for s in app.snapshot.services() if s.kind == "container")
-            app.services.goto_service(loose.key)
-            await pilot.pause()
-            await pilot.press("R")
-            await pilot.pause()
-            assert not isinstance(app.screen, RollScreen)
-            assert any(want in m for m in said), said
+    config = Config(read_only=read_only)
+    app = MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT, config=config)
+    said: list[str] = []
+    app.notify = lambda message, **_kw: said.append(str(message))  # what the user is told
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, what="the snapshot")
+        loose = next(s for s in app.snapshot.services() if s.kind == "container")
+        app.services.goto_service(loose.key)
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert not isinstance(app.screen, RollScreen)
+        assert any(want in m for m in said), said
