@@ -80,6 +80,12 @@ async def test_a_run_fills_the_table_and_the_summary(model_url, tmp_path, wait_u
         assert "accuracy" in summary_text
         assert summary_text.startswith("7 images in ")
         assert "1 other file not sent (not images by name)" in summary_text
+        # the run is kept as the service's last run, for `mltui roll`
+        from mltui.core.predict import lastrun
+
+        kept, problem = lastrun.load_run(lastrun.run_path(app.engine.target.display, svc.label))
+        assert not problem and kept is not None and kept.url == url and kept.model == "digits"
+        assert kept.summary.accuracy == s.accuracy and len(kept.results) == 8
         # the row under the cursor shows its top classes
         row = next(i for i, r in enumerate(screen.results) if r.ok)
         table.move_cursor(row=row)

@@ -88,6 +88,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="X",
         help="with a comparison: exit 1 when B's accuracy is under A's by more than X (0..1)",
     )
+    p.add_argument(
+        "--service",
+        metavar="STACK/SERVICE",
+        help="the service the server belongs to: the run is kept as its last run, which "
+        "`mltui roll` reruns (default: the config endpoint's service)",
+    )
     p.add_argument("--json", action="store_true", help="print results and summary as JSON")
     p.add_argument("--csv", type=Path, metavar="FILE", help="also write the results as CSV")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
@@ -179,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=1))
     else:
         _print(served, results, summary)
+    _keep(args, config.predict, results, summary)
     failed = summary.failed > 0
     low = args.min_accuracy is not None and (
         summary.accuracy is None or summary.accuracy < args.min_accuracy
@@ -187,6 +194,39 @@ def run(args: argparse.Namespace) -> int:
         shown = "none" if summary.accuracy is None else f"{summary.accuracy:.3f}"
         print(f"mltui predict: accuracy {shown} is under {args.min_accuracy}", file=sys.stderr)
     return 1 if failed or low else 0
+
+
+def _keep(
+    args: argparse.Namespace, config: PredictConfig, results: list[Result], summary: Summary
+) -> None:
+    """Keep the run as the service's last run (``--service``, else the config
+    endpoint's), for `mltui roll`; a failed write is said, never fatal."""
+    from ..core.engine import EngineTarget, resolve_target
+    from ..core.predict import lastrun
+
+    endpoint = config.endpoint_for(model=args.model)
+    service = args.service or (endpoint.service if endpoint else "")
+    if not service or args.version or args.label:
+        return
+    engine = (EngineTarget(args.host, "--host") if args.host else resolve_target()).display
+    run = lastrun.SavedRun(
+        str(args.folder.expanduser().resolve()),
+        str(args.classes) if args.classes else "",
+        args.url,
+        args.model,
+        args.concurrency,
+        args.batch,
+        args.scale,
+        args.top_k,
+        args.timeout,
+        args.shape or "",
+        summary,
+        sorted(results, key=lambda r: r.image),
+        time.time(),
+    )
+    problem = lastrun.save_run(lastrun.run_path(engine, service), run)
+    if problem:
+        print(f"mltui predict: {problem}", file=sys.stderr)
 
 
 def _print(served: ServedModel, results: list[Result], summary: Summary) -> None:

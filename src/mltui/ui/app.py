@@ -28,7 +28,7 @@ from ..core.state import load_state, remember
 from .app_bindings import Everywhere
 from .commands import ServiceCommands
 from .messages import EngineStateChanged, RefreshWanted, SnapshotReady
-from .requests import GoToService, OpenGpu, OpenLogs, OpenNotebooks, OpenPredict
+from .requests import GoToService, OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, OpenRoll
 from .services import ServicesScreen
 
 EngineFactory = Callable[[], Engine]
@@ -461,8 +461,24 @@ class MltuiApp(App[int]):
                 container_id=running[0].container_id if running else "",
                 defaults=self.config.predict,
                 service=service.label if service is not None else "",
+                engine_name=self.engine.target.display,
             )
         )
+
+    def open_roll(self, service: Service | None) -> None:
+        """The roll screen for ``service``; it asks before it changes anything."""
+        from .roll import RollScreen, engine_runner
+
+        if self.config.read_only:
+            self.notify("refused: mltui is read-only (read_only = true)", severity="warning")
+            return
+        if service is None or service.kind not in ("swarm", "compose"):
+            self.notify(
+                "roll out: put the cursor on a swarm or Compose service", severity="warning"
+            )
+            return
+        runner, close = engine_runner(self.engine_factory, service.label, self.config.predict)
+        self.push_screen(RollScreen(service.label, runner, confirm=True, close=close))
 
     # -- what screens and the palette ask for (ui/requests.py) -------------------
     @on(OpenLogs)
@@ -476,6 +492,10 @@ class MltuiApp(App[int]):
     @on(OpenGpu)
     def _open_gpu_asked(self, message: OpenGpu) -> None:
         self.open_gpu(message.check)
+
+    @on(OpenRoll)
+    def _open_roll_asked(self, message: OpenRoll) -> None:
+        self.open_roll(message.service)
 
     @on(OpenPredict)
     def _open_predict_asked(self, message: OpenPredict) -> None:

@@ -37,6 +37,7 @@ def screens() -> list[tuple[str, type]]:
     from .logs import LogScreen
     from .model import ModelScreen
     from .predict import PredictScreen
+    from .roll import RollScreen
     from .services import ServicesScreen
 
     return [
@@ -47,6 +48,7 @@ def screens() -> list[tuple[str, type]]:
         ("Predict", PredictScreen),
         ("Model", ModelScreen),
         ("Compare", CompareScreen),
+        ("Roll", RollScreen),
         ("GPU", GpuScreen),
         ("Load test", LoadScreen),
     ]

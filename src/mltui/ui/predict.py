@@ -98,8 +98,11 @@ class PredictScreen(SubScreen):
         endpoint: core.ServedModel | None = None,
         defaults: PredictConfig | None = None,
         service: str = "",
+        engine_name: str = "",
     ) -> None:
         super().__init__()
+        # a run on a known service is kept as its last run (`mltui roll` reruns it)
+        self.service, self.engine_name = service, engine_name
         self.defaults = defaults or PredictConfig()
         # a model server named in the config for this service wins over the guesses
         known = self.defaults.endpoint_for(service=service) if service else None
@@ -248,7 +251,34 @@ class PredictScreen(SubScreen):
             on_result=lambda r: self.app.call_from_thread(self._arrived, r),
         )
         summary = core.summarize(results, time.perf_counter() - start)
+        self._keep(url, model, path, classes_file, options, results, summary)
         self.app.call_from_thread(self._finished, results, summary)
+
+    def _keep(
+        self,
+        url: str,
+        model: str,
+        folder: Path,
+        classes_file: str,
+        options: core.RunOptions,
+        results: list[core.Result],
+        summary: core.Summary,
+    ) -> None:
+        """The run as the service's last run; a failed write is shown, never fatal."""
+        from ..core.predict import lastrun
+
+        if not (self.service and self.engine_name) or self.target.version or self.target.label:
+            return
+        o = options
+        kept = str(Path(classes_file).expanduser().resolve()) if classes_file else ""
+        ordered = sorted(results, key=lambda r: r.image)
+        run = lastrun.SavedRun(
+            str(folder.resolve()), kept, url, model, o.concurrency, o.batch, o.scale,
+            o.top_k, o.timeout, "", summary, ordered, time.time(),
+        )  # fmt: skip
+        problem = lastrun.save_run(lastrun.run_path(self.engine_name, self.service), run)
+        if problem:
+            self.app.call_from_thread(self.notify, problem, severity="warning")
 
     def _failed(self, message: str) -> None:
         self.running = False

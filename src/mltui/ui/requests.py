@@ -69,6 +69,14 @@ class OpenPredict(Message):
         self.service = service
 
 
+class OpenRoll(Message):
+    """The roll screen for ``service``: rebuild, roll out, smoke-test, verdict."""
+
+    def __init__(self, service: Service | None = None) -> None:
+        super().__init__()
+        self.service = service
+
+
 class GoToService(Message):
     """Put the services screen's cursor on the service with this key."""
 

@@ -35,7 +35,7 @@ from ..core.usage import (
     with_usage,
 )
 from .inventory_table import EngineBar, InventoryTable, _look
-from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, app_state
+from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, OpenRoll, app_state
 from .services_bindings import SERVICES_BINDINGS
 from .usage import StatsFeed, UsagePane, detail_text
 
@@ -440,6 +440,10 @@ class ServicesScreen(Screen):
     def action_predict(self) -> None:
         """A folder of images against the serving service under the cursor."""
         self.post_message(OpenPredict(self._selected_service()))
+
+    def action_roll(self) -> None:
+        """Roll out and check the serving service under the cursor (asks first)."""
+        self.post_message(OpenRoll(self._selected_service()))
 
     def action_gpu(self) -> None:
         self.post_message(OpenGpu())

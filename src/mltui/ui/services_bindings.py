@@ -67,6 +67,15 @@ SERVICES_BINDINGS: list[BindingType] = [
         id="services.predict",
     ),
     Binding(
+        "R",
+        "roll",
+        "Roll out",
+        show=False,
+        tooltip="Roll the model server under the cursor onto a new build of its image, "
+        "smoke-test it against its last predict run, and keep it or roll it back (asks first)",
+        id="services.roll",
+    ),
+    Binding(
         "G",
         "gpu",
         "GPU",

@@ -9,12 +9,16 @@ stacks/demo/test-images was made. The model is saved as plain numpy weights
 `--variant` picks how: `stable` (all 1347 training digits, C=0.5) or `canary`
 (400 of them drawn with a fixed seed, C=0.001): two deterministic models that
 disagree on a few held-out digits, served as two versions of one model.
+`poor` (40 digits, C=0.0005, about 0.6 held-out accuracy) is a worse model for
+trying `mltui roll`: asked for with `--variant poor`, or with the environment
+variable MLTUI_DEMO_QUALITY=poor (a build argument), which overrides `--variant`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +28,8 @@ from sklearn.model_selection import train_test_split
 
 CLASSES = [str(d) for d in range(10)]
 SEED = 20261126
-VARIANTS = {"stable": (None, 0.5), "canary": (400, 0.001)}  # (training digits, C)
+# (training digits, C)
+VARIANTS = {"stable": (None, 0.5), "canary": (400, 0.001), "poor": (40, 0.0005)}
 
 
 def split():
@@ -40,6 +45,8 @@ def main() -> None:
     parser.add_argument("--export-test-images", metavar="DIR")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="stable")
     args = parser.parse_args()
+    if os.environ.get("MLTUI_DEMO_QUALITY", "").strip().lower() == "poor":
+        args.variant = "poor"
     x_train, x_test, y_train, y_test = split()
     count, c = VARIANTS[args.variant]
     if count is not None:

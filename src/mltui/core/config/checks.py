@@ -194,7 +194,7 @@ def check_predict(check: Checker, data: dict[str, Any]) -> PredictConfig:
     pre = "predict."
     check.unknown(
         p,
-        {"concurrency", "batch", "scale", "top_k", "timeout_s", "shape", "endpoints"},
+        {"concurrency", "batch", "scale", "top_k", "timeout_s", "shape", "endpoints", *GATES},
         pre,
     )
     scale = check.number(p, "scale", pre, d.scale, 1.0, 255.0)
@@ -213,7 +213,25 @@ def check_predict(check: Checker, data: dict[str, Any]) -> PredictConfig:
         timeout_s=check.number(p, "timeout_s", pre, d.timeout_s, 0.1, 3600.0),
         shape=shape,
         endpoints=endpoints,
+        **{key: _gate(check, p, key, pre) for key in GATES},
     )
+
+
+# `mltui roll`'s gates: key -> the highest value that makes sense
+GATES = {"max_accuracy_drop": 1.0, "max_p95_ms": 3_600_000.0, "min_accuracy": 1.0}
+
+
+def _gate(check: Checker, p: dict[str, Any], key: str, pre: str) -> float | None:
+    """A gate's value, None when unset or wrong (then said)."""
+    if key not in p:
+        return None
+    value, high = p[key], GATES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
+        check.bad(
+            pre + key, f"should be a number from 0 to {high:g}, not {show(value)}; not checked"
+        )
+        return None
+    return float(value)
 
 
 def _check_shape(check: Checker, p: dict[str, Any]) -> tuple[int, int, int] | None:

@@ -57,6 +57,9 @@ top_k = 3
 timeout_s = 30
 # shape = [224, 224, 3]         # H, W, C: overrides the server's metadata (unset:
                                 # the metadata decides, else 224 x 224 x 3)
+# max_accuracy_drop = 0.02      # `mltui roll` gates (unset: not checked): accuracy
+# max_p95_ms = 200              # lost against the last run, p95 latency, and the
+# min_accuracy = 0.9            # lowest accuracy a new version may have
 
 # [[predict.endpoints]]         # known model servers, one table each
 # model = "my_model"

@@ -76,6 +76,10 @@ class PredictConfig:
     timeout_s: float = 30.0
     shape: tuple[int, int, int] | None = None
     endpoints: tuple[Endpoint, ...] = ()
+    # `mltui roll`'s gates (None: not checked)
+    max_accuracy_drop: float | None = None
+    max_p95_ms: float | None = None
+    min_accuracy: float | None = None
 
     def endpoint_for(self, model: str = "", service: str = "") -> Endpoint | None:
         """The configured endpoint of ``service`` (by label), else of ``model``."""
