@@ -18,7 +18,11 @@ def _plan(volumes: tuple[str, ...] = ()) -> Plan:
         target="h14ui2-stack/web",
         kind="swarm",
         engine="unix:///var/run/docker.sock",
-        calls=(Call(("docker", "service", "scale", "h14ui2-stack_web=3")),),
+        calls=(
+            Call(("docker", "stack", "rm", "h14ui2-stack"))
+            if volumes
+            else Call(("docker", "service", "scale", "h14ui2-stack_web=3")),
+        ),
         replicas=3,
         volumes=volumes,
     )
@@ -68,3 +72,8 @@ async def test_confirm_yes_and_volumes_choice() -> None:
         await pilot.click("#confirm-yes")
         await pilot.pause()
         assert app.answers == [(True, True)]
+
+
+def test_confirm_snapshot(snap_compare) -> None:
+    """The confirmation of a down with a volume: fixed plan, fixed size."""
+    assert snap_compare(_Host(_plan(volumes=("h14ui2-data",))), terminal_size=(100, 24))

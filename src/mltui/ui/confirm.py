@@ -45,7 +45,7 @@ class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
             yield Static(title, id="confirm-title")
             yield Static(
                 Text.assemble(
-                    ("engine  ", "dim"), safe_text(plan.engine), ("   kind  ", "dim"), plan.kind
+                    ("engine  ", "dim"), safe_text(plan.engine), ("\nkind    ", "dim"), plan.kind
                 ),
                 id="confirm-engine",
             )
