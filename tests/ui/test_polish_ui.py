@@ -45,6 +45,7 @@ async def test_every_binding_has_an_id_a_description_and_a_help_line():
         "Compare",
         "GPU",
         "Load test",
+        "Roll",
     }
     for key in found:
         assert key.description and key.help and key.keys, key
@@ -82,7 +83,7 @@ async def test_question_mark_shows_every_key_this_screen_first_and_closes(contai
         assert app.screen.current == "Services"
         sections = [str(s.render()) for s in app.screen.query(".help-section")]
         assert sections[0] == "Services (this screen)"
-        assert len(sections) == 9  # and the load test, the model panel and the compare view
+        assert len(sections) == 10  # and the load test, the model panel, compare and roll
         await pilot.press("escape")
         await help_shown(False)
         assert not isinstance(app.screen, HelpScreen)
