@@ -68,11 +68,18 @@ def compose_env(target: EngineTarget | None) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def run_call(call: Call, timeout: float = 600.0) -> Outcome:
-    """Run ``call`` (stdin closed), its output captured; never raises for a failure."""
+def _environment(call: Call) -> dict[str, str]:
+    """The process environment with the call's variables; an engine named by
+    DOCKER_HOST wins over an ambient DOCKER_CONTEXT, for actions and listings alike."""
     env = {**os.environ, **dict(call.env)}
     if any(k == "DOCKER_HOST" for k, _ in call.env):
-        env.pop("DOCKER_CONTEXT", None)  # the engine named here wins
+        env.pop("DOCKER_CONTEXT", None)
+    return env
+
+
+def run_call(call: Call, timeout: float = 600.0) -> Outcome:
+    """Run ``call`` (stdin closed), its output captured; never raises for a failure."""
+    env = _environment(call)
     try:
         result = subprocess.run(
             call.argv,
@@ -96,7 +103,7 @@ def run_call(call: Call, timeout: float = 600.0) -> Outcome:
 
 def run_output(call: Call, timeout: float = 60.0) -> Outcome:
     """Run ``call`` for its whole stdout (a listing); a failure is its stderr."""
-    env = {**os.environ, **dict(call.env)}
+    env = _environment(call)
     try:
         result = subprocess.run(
             call.argv,
