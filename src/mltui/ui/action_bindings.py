@@ -1,5 +1,9 @@
 """The keys that change a stack, on the services screen's row under the cursor.
 
+They stay out of the footer (at 80 columns it has room for the keys it shows,
+Help and Quit included, and no more); ``?`` lists them under "Actions", and
+the palette (ctrl+p) offers each by name.
+
 Each asks first (ui/confirm.py) and shows its progress (ui/actions.py). In
 read-only mode (``--read-only``, ``read_only = true``) they are hidden from the
 footer, the help and the palette, and refused with a message.
@@ -14,6 +18,7 @@ ACTION_BINDINGS: list[BindingType] = [
         "s",
         "act_scale",
         "Scale",
+        show=False,
         tooltip="Scale the service under the cursor to N replicas (asks for N, then to confirm)",
         id="services.scale",
     ),
@@ -21,6 +26,7 @@ ACTION_BINDINGS: list[BindingType] = [
         "e",
         "act_restart",
         "Restart",
+        show=False,
         tooltip="Restart the service under the cursor replica by replica; on a replica row, "
         "that replica alone (asks first)",
         id="services.restart",

@@ -146,8 +146,8 @@ class ActionScreen(SubScreen):
             self.job.watchers.remove(self._show)
 
     def _show(self) -> None:
-        if not self.is_mounted:
-            return
+        if not self.query("#action-bar"):
+            return  # gone (the run goes on; its result comes as a notification)
         self.query_one("#action-bar", Static).update(Text(headline(self.job.plan), style="bold"))
         self.query_one("#action-lines", Static).update(run_text(self.job))
         self.query_one("#action-result", Static).update(result_text(self.job))

@@ -70,10 +70,13 @@ def plan_text(plan: Plan, second: bool = False) -> Text:
 
 
 def _question(plan: Plan) -> str:
-    """The plan's question without its trailing "The equivalent: ..." (shown below)."""
-    question = plan.question
-    head, sep, _rest = question.partition(" The equivalent: ")
-    return head if sep else question
+    """The plan's question without what the dialog shows below it: the details
+    (what changes) and "The equivalent: ..." (the commands)."""
+    head, _sep, _rest = plan.question.partition(" The equivalent: ")
+    more = (" " + "; ".join(safe_text(d) for d in plan.details) + ".") if plan.details else ""
+    if more and head.endswith(more):
+        head = head[: -len(more)]
+    return head
 
 
 class ConfirmScreen(ModalScreen[Answer]):
@@ -97,7 +100,7 @@ class ConfirmScreen(ModalScreen[Answer]):
         if self.second:
             title = "Delete volumes"
         with Vertical(id="confirm-box", classes="-danger" if plan.verb == "down" else ""):
-            yield Static(Text(f"{title} {plan.target}?", style="bold"), id="confirm-title")
+            yield Static(Text(f"{title} {plan.target}", style="bold"), id="confirm-title")
             with VerticalScroll(id="confirm-body"):
                 yield Static(plan_text(plan, self.second), id="confirm-text")
             if self.offer_volumes:
