@@ -38,11 +38,17 @@ async def test_every_binding_has_an_id_a_description_and_a_help_line():
     assert screens == {
         "Everywhere",
         "Services",
+        "Actions",
+        "Confirm",
+        "Scale",
+        "Up",
+        "Action",
         "Logs",
         "Notebooks",
         "Predict",
         "Model",
         "Compare",
+        "Roll",
         "GPU",
         "Load test",
     }
