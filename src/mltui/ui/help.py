@@ -161,7 +161,16 @@ class HelpScreen(ModalScreen[None]):
         keys = catalogue(self.keymap)
         if app_state(self.app).config.read_only:
             keys = without_actions(keys)
-        order = [self.current] + [t for t, _ in screens() if t != self.current]
+        places = screens()
+        where = dict(places).get(self.current)
+        # the keys this screen inherits (the services screen's actions) right after its own
+        inherited = [
+            t
+            for t, cls in places
+            if where is not None and cls is not where and issubclass(where, cls)
+        ]
+        first = [self.current, *inherited]
+        order = first + [t for t, _ in places if t not in first]
         with VerticalScroll(id="help-body"):
             yield Static(
                 Text.assemble(
