@@ -6,8 +6,9 @@ in "done" once the engine runs the replicas (and the action log has the line).
 A second action on a service another one is changing is refused in the app, and
 one whose target another process holds is refused by the lock, changing
 nothing. E on a replica (no terminal to suspend into here) copies its docker
-exec command line. D on a Compose project asks about its volumes only when the
-box is ticked, and asks again."""
+exec command line. On a Compose project x and X stop and
+start the service, and D asks about its volumes only when the box is ticked, and
+asks again."""
 
 from __future__ import annotations
 
@@ -98,7 +99,13 @@ async def _on_service(pilot, stack: str, replica: bool = False) -> Service:
 
 
 async def _confirmation(pilot) -> str:
-    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="the confirmation")
+    await until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, ConfirmScreen) and pilot.app.screen.query("#confirm-yes")
+        ),
+        what="the confirmation",
+    )
     return str(pilot.app.screen.query_one("#confirm-text").render())
 
 
@@ -218,6 +225,20 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
     app.notify = lambda message, **_kw: said.append(str(message))
     async with app.run_test(size=SIZE) as pilot:
         await _on_service(pilot, name)
+        # stop and start the service (x, X), each confirmed, each seen on the engine
+        for key, verb, want in (("x", "stop", 0), ("X", "start", 1)):
+            await pilot.press(key)
+            text = await _confirmation(pilot)
+            assert "compose" in text.lower() and f" {verb} app" in text, text
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, ActionScreen), what=f"{verb}")
+            job = app.screen.job
+            await until(pilot, lambda j=job: j.result is not None, timeout=90, what=f"{verb}'s end")
+            assert job.result.ok, job.result.message
+            assert len(running(name)) == want
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.services, what="the services")
+        await _on_service(pilot, name)
         await pilot.press("D")
         text = await _confirmation(pilot)
         assert f"Remove {name} on" in text and " down" in text and "down -v" not in text
@@ -229,7 +250,11 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
         await pilot.click("#confirm-yes")
         await until(
             pilot,
-            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.second,
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and app.screen.second
+                and app.screen.query("#confirm-text")
+            ),
             what=f"the second question ({said})",
         )
         second = str(app.screen.query_one("#confirm-text").render())

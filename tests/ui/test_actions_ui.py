@@ -19,7 +19,7 @@ from mltui.ui.actions import ActionRun, ActionScreen
 from mltui.ui.app import MltuiApp
 from mltui.ui.confirm import ConfirmScreen
 from mltui.ui.help import HelpScreen, catalogue, without_actions
-from mltui.ui.prompts import ScaleScreen, complete_path, parse_replicas
+from mltui.ui.prompts import ScaleScreen, UpRequest, UpScreen, complete_path, parse_replicas
 
 ENGINE = "unix:///var/run/docker.sock"
 SCALE = Plan(
@@ -239,3 +239,72 @@ async def test_read_only_hides_and_refuses_every_action_key(wait_until, read_onl
         sections = [str(s.render()).split(" (")[0] for s in app.screen.query(".help-section")]
         assert "Services" in sections and "Logs" in sections
         assert not {"Actions", "Confirm", "Scale", "Up", "Action", "Roll"} & set(sections)
+
+
+async def test_up_prompt_offers_the_folders_compose_file_completes_and_refuses(
+    tmp_path, monkeypatch, wait_until
+):
+    (tmp_path / "docker-compose.yml").write_text("services: {}\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "stack.yml").write_text("services: {}\n")
+    monkeypatch.chdir(tmp_path)
+    app = _app()
+    answers = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.push_screen(UpScreen(str(tmp_path), swarm=True), answers.append)
+        await pilot.pause()
+        field = app.screen.query_one("#up-input")
+        assert field.value == str(tmp_path / "docker-compose.yml")  # the folder's, by default
+        field.value = str(tmp_path / "oth")
+        field.cursor_position = len(field.value)
+        await pilot.press("tab")
+        assert field.value == str(tmp_path / "other") + "/"
+        await pilot.press("tab")
+        assert field.value == str(tmp_path / "other" / "stack.yml")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: answers, what="the request")
+        assert answers[0] == UpRequest(str(tmp_path / "other" / "stack.yml"), "swarm")
+        # Compose chosen; a path that is no file is refused in one sentence
+        await app.push_screen(UpScreen(str(tmp_path), swarm=True), answers.append)
+        await pilot.pause()
+        await pilot.click("#up-compose")
+        app.screen.query_one("#up-input").value = str(tmp_path / "nope\x1b[2J.yml")
+        await pilot.click("#prompt-ok")
+        await pilot.pause()
+        said = str(app.screen.query_one("#prompt-error").render())
+        assert "is not a file" in said and "\x1b" not in said
+        app.screen.query_one("#up-input").value = "docker-compose.yml"
+        app.screen.query_one("#up-input").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(answers) == 2, what="the second request")
+        assert answers[1] == UpRequest(str(tmp_path / "docker-compose.yml"), "compose")
+        # an engine that is no swarm manager: Compose only
+        await app.push_screen(UpScreen(str(tmp_path), swarm=False), answers.append)
+        await pilot.pause()
+        assert app.screen.query_one("#up-swarm").disabled
+        assert app.screen.query_one("#up-compose").value
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(answers) == 3, what="the cancel")
+        assert answers[2] is None
+
+
+async def test_failed_rollout_offers_rollback_one_key_away(wait_until):
+    failed = _run(RESTART, LINES[:2], Result(False, "restart tf/serving did not take effect"))
+    done = _run(RESTART, LINES, Result(True, "restart tf/serving: 4/4 replaced"))
+    asked = []
+    app = _app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.push_screen(ActionScreen(done, on_roll_back=asked.append))
+        await pilot.pause()
+        assert "roll_back" not in {b.binding.action for b in app.screen.active_bindings.values()}
+        await pilot.press("b")
+        await pilot.pause()
+        assert asked == []
+        app.pop_screen()
+        await app.push_screen(ActionScreen(failed, on_roll_back=asked.append))
+        await pilot.pause()
+        assert "b rolls the service back" in str(app.screen.query_one("#action-result").render())
+        await pilot.press("b")
+        await wait_until(pilot, lambda: asked, what="the rollback asked for")
+        assert asked == [failed]
+        assert not isinstance(app.screen, ActionScreen)
