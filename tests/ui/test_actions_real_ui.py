@@ -27,7 +27,7 @@ from mltui.deploy.actions import Plan
 from mltui.ui.actions import ActionRun, ActionScreen
 from mltui.ui.app import MltuiApp
 from mltui.ui.confirm import ConfirmScreen
-from mltui.ui.prompts import ScaleScreen
+from mltui.ui.prompts import ScaleScreen, UpScreen
 
 pytestmark = pytest.mark.engine
 STACK_FILE = STACKS / "actions.yml"
@@ -183,6 +183,19 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
         assert "refused" in str(app.screen.query_one("#action-result").render())
         assert running(stack) == ids and engine_service(stack).desired == 2
 
+        # b: back to the spec before the scale, what changes shown first
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.services, what="back on the services")
+        await pilot.press("b")
+        text = await _confirmation(pilot)
+        assert "replicas 2 -> 1" in text and f"update --rollback --detach {stack}_app" in text
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, ActionScreen), what="the rollback")
+        job = app.screen.job
+        await until(pilot, lambda: job.result is not None, timeout=150, what="the rollback's end")
+        assert job.result.ok, job.result.message
+        assert engine_service(stack).desired == 1
+
 
 async def test_shell_on_a_replica_copies_its_exec_line_without_a_terminal(h14ui_stack):
     """Pilot's headless driver cannot suspend, as a browser tab cannot: the line is
@@ -272,3 +285,48 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
         assert job.result.ok, job.result.message
     assert engine_service(name) is None
     assert f"{name}_data" in _volumes(name)
+
+
+async def test_up_deploys_the_folders_compose_file_as_a_compose_project(
+    tmp_path, test_image, run_id, monkeypatch
+):
+    """u: the folder's compose file offered, Compose picked, the confirmation names
+    the file and the command; Yes deploys it and waits until it runs."""
+    folder = tmp_path / f"h14ui-up-{run_id[-6:]}"
+    folder.mkdir()
+    file = folder / "compose.yml"
+    file.write_text(
+        f"services:\n  app:\n    image: {test_image}\n    command: [sleep, infinity]\n"
+        "    stop_grace_period: 1s\n"
+    )
+    name = folder.name
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MLTUI_COMPOSE", COMPOSE_V2)
+    app = MltuiApp(config=Config(stats=False))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.snapshot is not None, what="the inventory")
+            await pilot.press("u")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, UpScreen) and app.screen.query("#up-input"),
+                what="the up prompt",
+            )
+            assert app.screen.query_one("#up-input").value == str(file)
+            await pilot.click("#up-compose")
+            app.screen.query_one("#up-input").focus()
+            await pilot.press("enter")
+            text = await _confirmation(pilot)
+            assert str(file) in text and "Compose" in text and "up -d --no-build" in text
+            await pilot.press("y")
+            await until(pilot, lambda: isinstance(app.screen, ActionScreen), what="the deploy")
+            job = app.screen.job
+            await until(pilot, lambda: job.result is not None, timeout=150, what="the up's end")
+            assert job.result.ok, job.result.message
+        assert len(running(name)) == 1
+    finally:
+        subprocess.run(
+            [COMPOSE_V2, "-p", name, "-f", str(file), "down", "-t", "1"],
+            capture_output=True,
+            check=False,
+        )
