@@ -19,10 +19,12 @@ from textual import events
 from textual.app import SuspendNotSupported
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from ..core.detail import replica_of, stack_of
-from ..core.engine import EngineTarget
+from ..core.engine import Engine, EngineTarget
 from ..core.inventory import Inventory
+from ..core.inventory.coalesce import Changes
 from ..core.inventory.model import Service, Snapshot
 from ..core.report import Level, Row
 from ..core.textsafe import safe_text
@@ -35,6 +37,25 @@ from .requests import app_state
 
 Maker = Callable[[Snapshot, EngineTarget], Plan]  # a plan from a snapshot and the engine
 READ_ONLY = "refused: mltui is read-only (--read-only, or read_only = true in the config)"
+
+
+class Abandoned(Exception):
+    """mltui is closing while an action waits for its change: stop waiting."""
+
+
+class WatchedInventory(Inventory):
+    """The inventory an action waits on, which stops the wait once ``stop()``
+    says so (the app is closing: its worker thread must not keep it open for
+    the minutes a rollout may take). What was submitted goes on in the engine."""
+
+    def __init__(self, engine: Engine, stop: Callable[[], bool]) -> None:
+        super().__init__(engine)
+        self._stop = stop
+
+    def snapshot(self, inspect_new: bool = True, changes: Changes | None = None) -> Snapshot:
+        if self._stop():
+            raise Abandoned
+        return super().snapshot(inspect_new, changes)
 
 
 def overlaps(a: str, b: str) -> bool:
@@ -310,13 +331,17 @@ class ActionKeys(Screen):
 
         plan = job.plan
         call = self.app.call_from_thread
+        worker = get_current_worker()
         try:
             engine = app_state(self.app).engine_factory()
         except Exception as exc:
             call(self._finished, job, Result(False, safe_text(f"no engine: {exc}"), False), "")
             return
         try:
-            result = execute(plan, Inventory(engine), lambda line: call(job.add, line))
+            inventory = WatchedInventory(engine, lambda: worker.is_cancelled)
+            result = execute(plan, inventory, lambda line: call(job.add, line))
+        except Abandoned:
+            result = Result(False, "mltui was closed while it waited; the change goes on")
         except Exception as exc:  # shown as the failure it is, with its reason
             result = Result(False, safe_text(f"{plan.verb} {plan.target} failed: {exc}"))
         finally:
@@ -326,7 +351,8 @@ class ActionKeys(Screen):
             problem = append(
                 plan.engine, plan.target, plan.commands, "ok" if result.ok else result.message
             )
-        call(self._finished, job, result, problem)
+        if not worker.is_cancelled:
+            call(self._finished, job, result, problem)
 
     def _finished(self, job: ActionRun, result: Result, problem: str) -> None:
         job.finish(result, problem)
