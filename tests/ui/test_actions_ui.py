@@ -198,6 +198,15 @@ def test_read_only_flag_of_the_tui():
     assert build_parser().parse_args([]).tui_read_only is False
 
 
+def test_top_level_read_only_refuses_a_commands_action_too(capsys):
+    from mltui.cli import main
+
+    # refused before any engine is asked (the address below answers nothing)
+    code = main(["-H", "tcp://127.0.0.1:1", "--read-only", "scale", "a/b", "2", "--yes"])
+    assert code == 2
+    assert "read-only" in capsys.readouterr().err
+
+
 def test_help_without_actions_keeps_the_rest():
     every = catalogue()
     kept = without_actions(every)
