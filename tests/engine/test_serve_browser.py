@@ -95,3 +95,46 @@ def test_the_browser_shows_the_services_table_and_takes_keys(served, container_f
             page.screenshot(path=str(tmp_path / "browser.png"))
         finally:
             browser.close()
+
+
+def test_shell_in_the_browser_copies_the_exec_line(served, container_factory, tmp_path):
+    """A browser tab cannot be suspended into: E on a container copies its docker
+    exec command line and says so, and the dashboard stays."""
+    from playwright.sync_api import sync_playwright
+
+    name = container_factory("h14ui-served-shell")
+    port = served
+    frames: list = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 800})
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+
+            def until(test, what: str) -> str:
+                deadline = time.monotonic() + TIMEOUT_S
+                while time.monotonic() < deadline:
+                    page.wait_for_timeout(250)
+                    text = _text(frames)
+                    if test(text):
+                        return text
+                page.screenshot(path=str(tmp_path / "browser.png"))
+                raise AssertionError(f"the browser never showed {what}: {_text(frames)[-2000:]!r}")
+
+            until(lambda t: "connected" in t and "READY" in t, "the services table")
+            page.locator("body").click()
+            page.keyboard.press("g")  # the palette's service search
+            until(lambda t: "Search" in t, "the palette")
+            seen = len(_text(frames))
+            page.keyboard.type(name)
+            until(lambda t: name in t[seen:], "the container in the palette")
+            page.keyboard.press("Enter")
+            seen = len(_text(frames))
+            page.keyboard.press("E")
+            text = until(lambda t: "copied:" in t[seen:], "the copied exec line")
+            tail = " ".join(text[seen:].split())
+            assert "docker exec -it" in tail, tail
+        finally:
+            browser.close()

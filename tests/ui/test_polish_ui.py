@@ -38,14 +38,19 @@ async def test_every_binding_has_an_id_a_description_and_a_help_line():
     assert screens == {
         "Everywhere",
         "Services",
+        "Actions",
+        "Confirm",
+        "Scale",
+        "Up",
+        "Action",
         "Logs",
         "Notebooks",
         "Predict",
         "Model",
         "Compare",
+        "Roll",
         "GPU",
         "Load test",
-        "Roll",
     }
     for key in found:
         assert key.description and key.help and key.keys, key
@@ -83,7 +88,10 @@ async def test_question_mark_shows_every_key_this_screen_first_and_closes(contai
         assert app.screen.current == "Services"
         sections = [str(s.render()) for s in app.screen.query(".help-section")]
         assert sections[0] == "Services (this screen)"
-        assert len(sections) == 10  # and the load test, the model panel, compare and roll
+        assert sections[1] == "Actions"  # the services screen's action keys next
+        # and the load test, the model panel, the compare view, the roll screen, the
+        # confirmation, the scale and up prompts and the action screen
+        assert len(sections) == 15
         await pilot.press("escape")
         await help_shown(False)
         assert not isinstance(app.screen, HelpScreen)

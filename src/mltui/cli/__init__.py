@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # --serve hands each browser tab the same command line
+    if getattr(args, "tui_read_only", False):
+        # `mltui --read-only scale ...`: the top-level flag refuses a command's action too
+        args.read_only = True
     module: ModuleType
     if args.command == "config":  # answers even with --serve
         module = config

@@ -22,6 +22,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="start without the CPU and memory columns and their reads (as `stats = false` "
         "in the config; `t` turns them on; `stats_interval` sets how often they are read)",
     )
+    parser.add_argument(
+        "--read-only",
+        dest="tui_read_only",
+        action="store_true",
+        help="hide and refuse every action (scale, restart, stop, start, down, rollback, up, "
+        "shell, roll), as `read_only = true` in the config",
+    )
 
 
 def _positive(value: str) -> int:
@@ -44,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     config, problems = load_config(args, quiet=True)
     if getattr(args, "no_stats", False):
         config = replace(config, stats=False)
+    if getattr(args, "tui_read_only", False):
+        config = replace(config, read_only=True)
     app = MltuiApp(
         engine_factory=lambda: connect(args.host),
         log_lines=args.log_lines or config.logs.max_lines,

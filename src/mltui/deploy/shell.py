@@ -9,6 +9,7 @@ into); :func:`probe_shell` asks the container whether it has bash.
 from __future__ import annotations
 
 import shlex
+import subprocess
 
 from ..core.engine import EngineTarget
 from ..core.inventory import Replica, Snapshot
@@ -65,3 +66,12 @@ def shell_argv(
 def shell_line(argv: tuple[str, ...]) -> str:
     """The command line as a user pastes it."""
     return shlex.join(argv)
+
+
+def run_interactive(argv: tuple[str, ...]) -> int:
+    """Run ``argv`` on this terminal (the TUI suspended meanwhile); its exit status,
+    127 when the docker CLI is not there."""
+    try:
+        return subprocess.run(list(argv), check=False).returncode
+    except OSError:
+        return 127

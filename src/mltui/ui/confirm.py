@@ -1,83 +1,135 @@
-"""The confirmation every change asks first: the target, the engine, the
-equivalent docker command line(s), the details (rollback's diff, down's
-volumes), and Yes/No. Nothing runs without Yes; Escape and Enter on No say no.
-The screen answers with ``(yes, volumes)``: volumes is the second, explicit
-choice of a down with volumes (a checkbox, off by default)."""
+"""The confirmation every change goes through: what will be done (the question),
+the target, the engine, and the docker command line(s) that do it. Nothing runs
+without Yes; Escape, No and n change nothing.
+
+A rollback also shows what changes (image, replicas, environment); a Compose
+``down`` offers, unticked, a box to delete the project's volumes too, which
+is then asked about once more (:attr:`Plan.second_question`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from ..core.textsafe import safe_text
 from ..deploy.actions import Plan
 
+ENGINES = {"swarm": "swarm", "compose": "Compose"}
+TITLES = {
+    "scale": "Scale",
+    "restart": "Restart",
+    "down": "Remove",
+    "up": "Deploy",
+    "rollback": "Roll back",
+    "stop": "Stop",
+    "start": "Start",
+}
 
-class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
-    """Asks before a :class:`Plan` runs."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 80%; max-width: 100; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ConfirmScreen .confirm-label { color: $text-muted; }
-    ConfirmScreen #confirm-commands { background: $boost; padding: 0 1; margin-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; align: center middle; margin-top: 1; }
-    ConfirmScreen Button { margin: 0 2; }
-    """
-    BINDINGS = [Binding("escape", "no", "No", id="confirm.no")]
+@dataclass(frozen=True)
+class Answer:
+    """Yes (or not), and for a Compose down whether its volumes should go too."""
 
-    def __init__(self, plan: Plan) -> None:
+    yes: bool
+    volumes: bool = False
+
+
+def plan_text(plan: Plan, second: bool = False) -> Text:
+    """The dialog's body: the question, target, engine, what changes, the commands."""
+    text = Text()
+    question = plan.second_question if second and plan.second_question else _question(plan)
+    text.append(question + "\n\n", style="bold")
+    rows = [
+        ("target", plan.target),
+        ("engine", f"{plan.engine} ({ENGINES.get(plan.kind, plan.kind)})"),
+    ]
+    if plan.file:
+        rows.append(("file", plan.file))
+    for label, value in rows:
+        text.append(f"{label:<8}", style="dim")
+        text.append(safe_text(value) + "\n")
+    if plan.details:
+        text.append("\n")
+        heading = "what changes" if plan.verb == "rollback" else "also"
+        text.append(heading + "\n", style="dim")
+        for line in plan.details:
+            text.append(f"  {safe_text(line)}\n", style="yellow" if plan.verb == "rollback" else "")
+    text.append(
+        "\nthe equivalent docker command" + ("s" if len(plan.calls) > 1 else "") + "\n", "dim"
+    )
+    for call in plan.calls:
+        text.append(f"  $ {safe_text(call.shown)}\n", style="cyan")
+    return text
+
+
+def _question(plan: Plan) -> str:
+    """The plan's question without what the dialog shows below it: the details
+    (what changes) and "The equivalent: ..." (the commands)."""
+    head, _sep, _rest = plan.question.partition(" The equivalent: ")
+    more = (" " + "; ".join(safe_text(d) for d in plan.details) + ".") if plan.details else ""
+    if more and head.endswith(more):
+        head = head[: -len(more)]
+    return head
+
+
+class ConfirmScreen(ModalScreen[Answer]):
+    """Yes or No to one plan. ``second``: the plan's second question (the volumes)."""
+
+    BINDINGS = [
+        Binding("escape,n", "no", "No", tooltip="Change nothing and close", id="confirm.no"),
+        Binding("y", "yes", "Yes", tooltip="Do what the dialog says", id="confirm.yes"),
+    ]
+
+    def __init__(self, plan: Plan, second: bool = False) -> None:
         super().__init__()
         self.plan = plan
+        self.second = second
+        # a Compose project's volumes: a box of its own, unticked
+        self.offer_volumes = plan.verb == "down" and plan.kind == "compose" and not second
 
     def compose(self) -> ComposeResult:
         plan = self.plan
-        with Vertical():
-            title = Text(f"{plan.verb.capitalize()} ", style="bold")
-            title.append(safe_text(plan.target), style="bold yellow")
-            yield Static(title, id="confirm-title")
-            yield Static(
-                Text.assemble(
-                    ("engine  ", "dim"), safe_text(plan.engine), ("\nkind    ", "dim"), plan.kind
-                ),
-                id="confirm-engine",
-            )
-            yield Static("equivalent docker command line(s)", classes="confirm-label")
-            yield Static(
-                Text("\n".join(safe_text(c.shown) for c in plan.calls)), id="confirm-commands"
-            )
-            if plan.details:
-                yield Static(
-                    Text("\n".join(safe_text(d) for d in plan.details)), id="confirm-details"
-                )
-            if plan.volumes:
+        title = TITLES.get(plan.verb, plan.verb.title())
+        if self.second:
+            title = "Delete volumes"
+        with Vertical(id="confirm-box", classes="-danger" if plan.verb == "down" else ""):
+            yield Static(Text(f"{title} {plan.target}", style="bold"), id="confirm-title")
+            with VerticalScroll(id="confirm-body"):
+                yield Static(plan_text(plan, self.second), id="confirm-text")
+            if self.offer_volumes:
                 yield Checkbox(
-                    safe_text(f"also remove volumes: {', '.join(plan.volumes)}"),
-                    False,
+                    "Also delete its named volumes (their data is lost for good; asked again)",
+                    value=False,
                     id="confirm-volumes",
                 )
-            with Horizontal():
-                yield Button("Yes", variant="warning", id="confirm-yes")
-                yield Button("No", variant="primary", id="confirm-no")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    "Yes", id="confirm-yes", variant="error" if plan.verb == "down" else "primary"
+                )
+                yield Button("No", id="confirm-no")
 
     def on_mount(self) -> None:
-        # the safe answer has the focus: Enter on it says no
-        self.query_one("#confirm-no", Button).focus()
+        # Enter presses the focused button: Yes; Escape is No
+        self.query_one("#confirm-yes", Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm-yes":
-            volumes = bool(self.plan.volumes) and self.query_one("#confirm-volumes", Checkbox).value
-            self.dismiss((True, volumes))
-        else:
-            self.dismiss((False, False))
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes_pressed(self) -> None:
+        self.action_yes()
+
+    @on(Button.Pressed, "#confirm-no")
+    def _no_pressed(self) -> None:
+        self.action_no()
+
+    def action_yes(self) -> None:
+        volumes = self.offer_volumes and self.query_one("#confirm-volumes", Checkbox).value
+        self.dismiss(Answer(True, volumes))
 
     def action_no(self) -> None:
-        self.dismiss((False, False))
+        self.dismiss(Answer(False))

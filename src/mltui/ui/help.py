@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from .app_bindings import Everywhere
+from .requests import app_state
 
 # keys Textual itself gives every app (App.BINDINGS, the palette, Input editing)
 PALETTE_KEY = "ctrl+p"
@@ -30,19 +31,28 @@ class Key:
 
 def screens() -> list[tuple[str, type]]:
     """Each place with keys, in the order help lists them."""
+    from .action_keys import ActionKeys
+    from .actions import ActionScreen
     from .compare import CompareScreen
+    from .confirm import ConfirmScreen
     from .gpu import GpuScreen
     from .jupyter import NotebookScreen
     from .load import LoadScreen
     from .logs import LogScreen
     from .model import ModelScreen
     from .predict import PredictScreen
+    from .prompts import ScaleScreen, UpScreen
     from .roll import RollScreen
     from .services import ServicesScreen
 
     return [
         ("Everywhere", Everywhere),
         ("Services", ServicesScreen),
+        ("Actions", ActionKeys),
+        ("Confirm", ConfirmScreen),
+        ("Scale", ScaleScreen),
+        ("Up", UpScreen),
+        ("Action", ActionScreen),
         ("Logs", LogScreen),
         ("Notebooks", NotebookScreen),
         ("Predict", PredictScreen),
@@ -106,6 +116,17 @@ def catalogue(keymap: dict[str, str] | None = None) -> list[Key]:
     return out
 
 
+# what read-only mode hides from the help: the keys that change a stack, and the
+# screens only they open
+ACTION_SCREENS = frozenset({"Actions", "Confirm", "Scale", "Up", "Action", "Roll"})
+
+
+def without_actions(keys: list[Key]) -> list[Key]:
+    from .action_bindings import ACTION_IDS
+
+    return [k for k in keys if k.id not in ACTION_IDS and k.screen not in ACTION_SCREENS]
+
+
 def binding_ids() -> set[str]:
     return {key.id for key in catalogue() if key.id}
 
@@ -138,7 +159,18 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         keys = catalogue(self.keymap)
-        order = [self.current] + [t for t, _ in screens() if t != self.current]
+        if app_state(self.app).config.read_only:
+            keys = without_actions(keys)
+        places = screens()
+        where = dict(places).get(self.current)
+        # the keys this screen inherits (the services screen's actions) right after its own
+        inherited = [
+            t
+            for t, cls in places
+            if where is not None and cls is not where and issubclass(where, cls)
+        ]
+        first = [self.current, *inherited]
+        order = first + [t for t, _ in places if t not in first]
         with VerticalScroll(id="help-body"):
             yield Static(
                 Text.assemble(

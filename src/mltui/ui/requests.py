@@ -27,6 +27,7 @@ class AppState(Protocol):
     engine_info: EngineInfo
     config: Config
     engine: Engine  # for the stats reader of the services screen
+    engine_factory: Callable[[], Engine]  # an engine of its own, for an action's worker
     inventory: Inventory  # its cached inspects: what a stats read needs to know
     nvml_factory: Callable[[], Any] | None
 

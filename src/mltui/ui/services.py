@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..core.detail import (
@@ -34,6 +33,7 @@ from ..core.usage import (
     usage_detail,
     with_usage,
 )
+from .action_keys import ActionKeys
 from .inventory_table import EngineBar, InventoryTable, _look
 from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, OpenRoll, app_state
 from .services_bindings import SERVICES_BINDINGS
@@ -65,7 +65,7 @@ COMPACT_COLUMNS = ("NAME", "STATE", "READY", "HEALTH", "GPU", "AGE")
 COMPACT_WITH_USAGE = ("NAME", "STATE", "READY", "HEALTH", "AGE")
 
 
-class ServicesScreen(Screen):
+class ServicesScreen(ActionKeys):
     # how often the AGE column is brought up to date (no engine call: local arithmetic)
     AGE_TICK_S = 5.0
     BINDINGS = SERVICES_BINDINGS
