@@ -38,6 +38,17 @@ def service(app, name: str):
     return found[0]
 
 
+def figures_shown(app, model) -> bool:
+    """True once every replica of ``model`` has a CPU figure (two reads apart)."""
+    usage = app.services.usage
+    if usage is None:
+        return False
+    ids = [r.container_id for r in model.replicas]
+    return bool(ids) and all(
+        usage.stats.get(i) is not None and usage.stats[i].cpu_percent is not None for i in ids
+    )
+
+
 def save(app, name: str, secrets: list[str]) -> None:
     path = Path(app.save_screenshot(str(OUT / f"{name}.svg")))
     text = path.read_text().replace("&#160;", " ")
@@ -60,8 +71,9 @@ async def shoot(theme: str) -> int:
     app = MltuiApp(config=Config(theme=theme))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshots_applied > 1, "the inventory")
-        await pilot.pause(0.5)
         model = service(app, "model")
+        await until(pilot, lambda: figures_shown(app, model), "CPU and memory figures")
+        await pilot.pause(0.5)
         app.services.goto_service(model.key)
         await pilot.pause(0.3)
         if theme != "textual-dark":
