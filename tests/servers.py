@@ -246,10 +246,25 @@ def serve_kserve(folder: Path, model: str, weights: Path) -> Iterator[RunningSer
         yield RunningServer(url, model, log)
 
 
+def _model_settings(model: str, parameters: dict[str, str]) -> str:
+    """An MLServer model-settings.json for :data:`MLSERVER_RUNTIME` under ``model``,
+    its input declared (what the V2 metadata endpoint reports)."""
+    return json.dumps(
+        {
+            "name": model,
+            "implementation": "runtime.LinearDigits",
+            "parameters": parameters,
+            "inputs": [{"name": "pixels", "datatype": "FP32", "shape": [-1, SIDE, SIDE, 1]}],
+            "outputs": [{"name": "scores", "datatype": "FP32", "shape": [-1, CLASSES]}],
+        }
+    )
+
+
 @contextmanager
-def serve_mlserver(folder: Path, model: str, weights: Path) -> Iterator[RunningServer]:
-    """MLServer with :data:`MLSERVER_RUNTIME` under ``model``, its input declared
-    in model-settings.json (what the V2 metadata endpoint reports)."""
+def _mlserver(folder: Path, model: str, ready_path: str) -> Iterator[RunningServer]:
+    """MLServer serving the model-settings.json files already written under
+    ``folder`` with :data:`MLSERVER_RUNTIME`; ready once ``ready_path`` (below the
+    model's ``/v2/models/<model>/``) answers 200."""
     python = ensure_venv(MLSERVER)
     (folder / "runtime.py").write_text(MLSERVER_RUNTIME)
     port, grpc_port = free_port(), free_port()
@@ -262,23 +277,24 @@ def serve_mlserver(folder: Path, model: str, weights: Path) -> Iterator[RunningS
         "debug": False,
     }
     (folder / "settings.json").write_text(json.dumps(settings))
-    model_settings = {
-        "name": model,
-        "implementation": "runtime.LinearDigits",
-        "parameters": {"uri": str(weights)},
-        "inputs": [{"name": "pixels", "datatype": "FP32", "shape": [-1, SIDE, SIDE, 1]}],
-        "outputs": [{"name": "scores", "datatype": "FP32", "shape": [-1, CLASSES]}],
-    }
-    (folder / "model-settings.json").write_text(json.dumps(model_settings))
     url = f"http://127.0.0.1:{port}"
     with _process(
         [str(python), "-m", "mlserver.cli.main", "start", str(folder)],
         folder,
         {"PYTHONPATH": str(folder)},
-        f"{url}/v2/models/{model}/ready",
+        f"{url}/v2/models/{model}/{ready_path}",
         "mlserver",
     ) as log:
         yield RunningServer(url, model, log)
+
+
+@contextmanager
+def serve_mlserver(folder: Path, model: str, weights: Path) -> Iterator[RunningServer]:
+    """MLServer with :data:`MLSERVER_RUNTIME` under ``model``, its input declared
+    in model-settings.json (what the V2 metadata endpoint reports)."""
+    (folder / "model-settings.json").write_text(_model_settings(model, {"uri": str(weights)}))
+    with _mlserver(folder, model, "ready") as server:
+        yield server
 
 
 @contextmanager
@@ -288,43 +304,20 @@ def serve_mlserver_versions(
     """MLServer serving several versions of ``model`` (version -> weights), one
     model-settings.json per version in its own subfolder, each with its
     ``parameters.version``: the Open Inference Protocol's ``/versions/V`` paths."""
-    python = ensure_venv(MLSERVER)
-    (folder / "runtime.py").write_text(MLSERVER_RUNTIME)
-    port, grpc_port = free_port(), free_port()
-    settings = {
-        "host": "127.0.0.1",
-        "http_port": port,
-        "grpc_port": grpc_port,
-        "metrics_endpoint": None,
-        "parallel_workers": 0,
-        "debug": False,
-    }
-    (folder / "settings.json").write_text(json.dumps(settings))
     for version, path in weights.items():
         sub = folder / f"{model}-{version}"
         sub.mkdir()
-        model_settings = {
-            "name": model,
-            "implementation": "runtime.LinearDigits",
-            "parameters": {"uri": str(path), "version": version},
-            "inputs": [{"name": "pixels", "datatype": "FP32", "shape": [-1, SIDE, SIDE, 1]}],
-            "outputs": [{"name": "scores", "datatype": "FP32", "shape": [-1, CLASSES]}],
-        }
-        (sub / "model-settings.json").write_text(json.dumps(model_settings))
-    url = f"http://127.0.0.1:{port}"
+        parameters = {"uri": str(path), "version": version}
+        (sub / "model-settings.json").write_text(_model_settings(model, parameters))
     last = list(weights)[-1]
-    with _process(
-        [str(python), "-m", "mlserver.cli.main", "start", str(folder)],
-        folder,
-        {"PYTHONPATH": str(folder)},
-        f"{url}/v2/models/{model}/versions/{last}/ready",
-        "mlserver",
-    ) as log:
+    with _mlserver(folder, model, f"versions/{last}/ready") as server:
         for version in weights:  # every version, not only the last, before the tests
             wait_for(
                 f"version {version}",
-                lambda v=version: http_status(f"{url}/v2/models/{model}/versions/{v}/ready") == 200,
+                lambda v=version: (
+                    http_status(f"{server.url}/v2/models/{model}/versions/{v}/ready") == 200
+                ),
                 timeout=READY_TIMEOUT,
                 interval=0.2,
             )
-        yield RunningServer(url, model, log)
+        yield server

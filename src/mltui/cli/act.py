@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from .common import CommandError, engine_snapshot, load_config
+from .common import CommandError, engine_snapshot, writable_config
 
 if TYPE_CHECKING:
     from ..core.engine import EngineTarget
@@ -60,10 +60,7 @@ def act(
     from ..deploy.actionlog import append
     from ..deploy.actions import WAIT_S, ActionError, execute
 
-    config, _ = load_config(args, quiet=True)
-    if args.read_only or config.read_only:
-        why = "--read-only" if args.read_only else "read_only = true in the config"
-        raise CommandError(who, f"refused: mltui is read-only ({why})")
+    writable_config(args, who)
     engine, inventory, snapshot = engine_snapshot(args.host, who)
     try:
         try:

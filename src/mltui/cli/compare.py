@@ -22,18 +22,14 @@ def _pick(text: str, protocol: str) -> tuple[str, str]:
 def run_compare(args: argparse.Namespace, classes: list[str] | None, options: RunOptions) -> int:
     from ..core import predict as core
     from ..core.predict.compare import compare, to_json
-    from ..core.textsafe import safe_text
-    from .predict import shape_option
-
-    def fail(message: str) -> int:
-        print(f"mltui predict: {safe_text(message, 600)}", file=sys.stderr)
-        return 2
+    from .common import fail, shape_option
+    from .predict import WHO
 
     if args.compare and args.compare_url:
-        return fail("give --compare A B or --compare-url URL2, not both")
+        return fail(WHO, "give --compare A B or --compare-url URL2, not both")
     drop = args.max_accuracy_drop
     if drop is not None and not 0 <= drop <= 1:
-        return fail("--max-accuracy-drop is a fraction between 0 and 1")
+        return fail(WHO, "--max-accuracy-drop is a fraction between 0 and 1")
     try:
         shape = shape_option(args.shape)
 
@@ -45,7 +41,7 @@ def run_compare(args: argparse.Namespace, classes: list[str] | None, options: Ru
 
         if args.compare:
             if args.version or args.label:
-                return fail("--compare A B names both sides: leave out --version and --label")
+                return fail(WHO, "--compare A B names both sides: leave out --version and --label")
             first = side(args.url, ("", ""))
             a = side(args.url, _pick(args.compare[0], first.protocol))
             b = side(args.url, _pick(args.compare[1], first.protocol))
@@ -54,7 +50,7 @@ def run_compare(args: argparse.Namespace, classes: list[str] | None, options: Ru
             a = side(args.url, pick)
             b = side(args.compare_url, pick)
     except (ValueError, core.PredictError) as exc:
-        return fail(str(exc))
+        return fail(WHO, str(exc))
     cmp = compare(a, b, args.folder, classes, options)
     data = to_json(cmp)
     if args.out:

@@ -9,12 +9,21 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import load_config
+from .common import (
+    add_server_options,
+    add_shape_option,
+    fail,
+    load_config,
+    server_url,
+    shape_option,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..core.predict.load import LoadProgress, LoadReport
+
+WHO = "mltui load"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,17 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "0 when the run ran, 2 on bad input or a URL that is not a model server.",
     )
     p.add_argument("folder", metavar="FOLDER", type=Path)
-    p.add_argument(
-        "--url",
-        help="server (default: the config's endpoint for the model, else http://127.0.0.1:8501)",
-    )
-    p.add_argument("--model", default="my_model", help="model name (default %(default)s)")
-    p.add_argument(
-        "--protocol",
-        choices=("auto", "tfserving", "kserve-v1", "v2"),
-        default="auto",
-        help="TF Serving REST, KServe V1 or Open Inference V2 (default: ask the server)",
-    )
+    add_server_options(p)
     p.add_argument("--version", metavar="N", help="send to this version of the model")
     p.add_argument(
         "--concurrency",
@@ -64,68 +63,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="per request (default 10; at most the level's duration, and 1 s at least)",
     )
-    p.add_argument(
-        "--shape",
-        metavar="H,W,C",
-        help="input shape; overrides the server's metadata (default: the metadata, else 224,224,3)",
-    )
+    add_shape_option(p)
     p.add_argument("--scale", type=float, choices=(1.0, 255.0), default=1.0)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
 
 
-def _shape(text: str | None) -> tuple[int, int, int] | None:
-    if not text:
-        return None
-    try:
-        h, w, c = (int(x) for x in text.split(","))
-    except ValueError:
-        raise ValueError(f"--shape {text!r}: give H,W,C such as 224,224,3") from None
-    if h < 1 or w < 1 or c not in (1, 3):
-        raise ValueError("--shape: H and W at least 1, C 1 or 3")
-    return h, w, c
-
-
 def run(args: argparse.Namespace) -> int:
     from ..core import predict as core
     from ..core.predict import load
-    from ..core.textsafe import safe_text
 
     config, _problems = load_config(args)
-
-    def fail(message: str) -> int:
-        print(f"mltui load: {safe_text(message, 600)}", file=sys.stderr)
-        return 2
-
-    if args.url is None:
-        endpoint = config.predict.endpoint_for(model=args.model)
-        args.url = endpoint.url if endpoint else "http://127.0.0.1:8501"
+    args.url = server_url(args, config.predict)
     try:
         levels = load.parse_levels(args.concurrency)
     except load.LoadError as exc:
-        return fail(str(exc))
+        return fail(WHO, str(exc))
     if not 0 < args.duration <= load.MAX_LEVEL_S:
-        return fail(f"--duration: more than 0 and at most {load.MAX_LEVEL_S:g} seconds")
+        return fail(WHO, f"--duration: more than 0 and at most {load.MAX_LEVEL_S:g} seconds")
     if not 1 <= args.max_requests <= load.MAX_REQUESTS:
-        return fail(f"--max-requests: from 1 to {load.MAX_REQUESTS:,}")
+        return fail(WHO, f"--max-requests: from 1 to {load.MAX_REQUESTS:,}")
     if not 0 < args.timeout <= load.MAX_LEVEL_S:
-        return fail(f"--timeout: more than 0 and at most {load.MAX_LEVEL_S:g} seconds")
+        return fail(WHO, f"--timeout: more than 0 and at most {load.MAX_LEVEL_S:g} seconds")
     if not args.folder.is_dir():
-        return fail(f"{args.folder}: not a folder")
+        return fail(WHO, f"{args.folder}: not a folder")
     try:
         images, _others = core.list_images(args.folder)
     except OSError as exc:
-        return fail(f"{args.folder}: cannot be read ({exc.strerror or type(exc).__name__})")
+        return fail(WHO, f"{args.folder}: cannot be read ({exc.strerror or type(exc).__name__})")
     if not images:
-        return fail(f"{args.folder}: no image in it (jpg, png, bmp, gif, webp, tif)")
+        return fail(WHO, f"{args.folder}: no image in it (jpg, png, bmp, gif, webp, tif)")
     try:
-        served = core.detect(args.url, args.model, protocol=args.protocol, shape=_shape(args.shape))
+        served = core.detect(
+            args.url, args.model, protocol=args.protocol, shape=shape_option(args.shape)
+        )
         bodies = load.load_bodies(served, args.folder, args.scale)
     except (ValueError, core.PredictError) as exc:
-        return fail(str(exc))
+        return fail(WHO, str(exc))
     refused = load.probe(served, bodies[0], args.version, args.timeout)
     if refused is not None and refused.kind == "server 4xx":
-        return fail(f"{served.url}: the first request failed: {refused.status} {refused.message}")
+        return fail(
+            WHO, f"{served.url}: the first request failed: {refused.status} {refused.message}"
+        )
     stop = threading.Event()
     out: list[LoadReport] = []
     problem: list[BaseException] = []
@@ -151,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         worker.join()
     if problem:
         if isinstance(problem[0], load.LoadError):
-            return fail(str(problem[0]))
+            return fail(WHO, str(problem[0]))
         raise problem[0]
     report = out[0]
     data = load.report_json(report)

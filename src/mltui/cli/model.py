@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from .common import load_config
+from .common import add_server_options, load_config, server_url
 
 if TYPE_CHECKING:
     from ..core.predict.metrics import ModelMetrics
@@ -26,11 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the server's own metrics as counts and rates. Exits 1 when a version cannot answer "
         "or a label does not resolve, 2 when the URL is no model server.",
     )
-    p.add_argument(
-        "--url", help="server (default: the config's endpoint, else http://127.0.0.1:8501)"
-    )
-    p.add_argument("--model", default="my_model", help="model name (default %(default)s)")
-    p.add_argument("--protocol", choices=("auto", "tfserving", "kserve-v1", "v2"), default="auto")
+    add_server_options(p)
     p.add_argument(
         "--label", action="append", default=[], metavar="L", help="a label to check (repeatable)"
     )
@@ -101,9 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.textsafe import safe_text
 
     config, _problems = load_config(args)
-    if args.url is None:
-        endpoint = config.predict.endpoint_for(model=args.model)
-        args.url = endpoint.url if endpoint else "http://127.0.0.1:8501"
+    args.url = server_url(args, config.predict)
     notes: list[str] = []
     labels = [] if args.no_config else _config_labels(args, notes)
     try:

@@ -9,11 +9,20 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import load_config
+from .common import (
+    add_server_options,
+    add_shape_option,
+    fail,
+    load_config,
+    server_url,
+    shape_option,
+)
 
 if TYPE_CHECKING:
     from ..core.config import PredictConfig
     from ..core.predict import Result, ServedModel, Summary
+
+WHO = "mltui predict"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,17 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "is under --min-accuracy, so it can gate a pipeline.",
     )
     p.add_argument("folder", metavar="FOLDER", type=Path)
-    p.add_argument(
-        "--url",
-        help="server (default: the config's endpoint for the model, else http://127.0.0.1:8501)",
-    )
-    p.add_argument("--model", default="my_model", help="model name (default %(default)s)")
-    p.add_argument(
-        "--protocol",
-        choices=("auto", "tfserving", "kserve-v1", "v2"),
-        default="auto",
-        help="TF Serving REST, KServe V1 or Open Inference V2 (default: ask the server)",
-    )
+    add_server_options(p)
     p.add_argument(
         "--classes",
         type=Path,
@@ -43,11 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="class names: lines or JSON (default: the config's endpoint for the model, "
         "else FOLDER/classes.txt)",
     )
-    p.add_argument(
-        "--shape",
-        metavar="H,W,C",
-        help="input shape; overrides the server's metadata (default: the metadata, else 224,224,3)",
-    )
+    add_shape_option(p)
     p.add_argument(
         "--scale", type=float, choices=(1.0, 255.0), help="floats in 0..1 or 0..255 (default 1.0)"
     )
@@ -99,24 +94,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON to a file")
 
 
-def shape_option(text: str | None) -> tuple[int, int, int] | None:
-    if not text:
-        return None
-    try:
-        h, w, c = (int(x) for x in text.split(","))
-    except ValueError:
-        raise ValueError(f"--shape {text!r}: give H,W,C such as 224,224,3") from None
-    if h < 1 or w < 1 or c not in (1, 3):
-        raise ValueError("--shape: H and W at least 1, C 1 or 3")
-    return h, w, c
-
-
 def _defaults(args: argparse.Namespace, config: PredictConfig) -> None:
     """Options left out take the config's values: its endpoint for the model (URL,
     class names), then its [predict] defaults."""
     endpoint = config.endpoint_for(model=args.model)
-    if args.url is None:
-        args.url = endpoint.url if endpoint else "http://127.0.0.1:8501"
+    args.url = server_url(args, config)
     if args.classes is None:
         if endpoint and endpoint.classes:
             args.classes = Path(endpoint.classes)
@@ -133,33 +115,27 @@ def _defaults(args: argparse.Namespace, config: PredictConfig) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core import predict as core
-    from ..core.textsafe import safe_text
 
     config, _problems = load_config(args)
-
-    def fail(message: str) -> int:
-        print(f"mltui predict: {safe_text(message, 600)}", file=sys.stderr)
-        return 2
-
     if not args.folder.is_dir():
-        return fail(f"{args.folder}: not a folder")
+        return fail(WHO, f"{args.folder}: not a folder")
     _defaults(args, config.predict)
     if args.batch < 1 or args.concurrency < 1:
-        return fail("--batch and --concurrency must be at least 1")
+        return fail(WHO, "--batch and --concurrency must be at least 1")
     images, _others = core.list_images(args.folder)
     if not images:
-        return fail(f"{args.folder}: no image in it (jpg, png, bmp, gif, webp, tif)")
+        return fail(WHO, f"{args.folder}: no image in it (jpg, png, bmp, gif, webp, tif)")
     try:
         classes = core.load_classes(args.classes)
     except (OSError, core.PredictError) as exc:
-        return fail(str(exc))
+        return fail(WHO, str(exc))
     options = core.RunOptions(args.concurrency, args.batch, args.scale, args.top_k, args.timeout)
     if args.compare or args.compare_url:
         from .compare import run_compare
 
         return run_compare(args, classes, options)
     if args.max_accuracy_drop is not None:
-        return fail("--max-accuracy-drop needs --compare A B or --compare-url URL2")
+        return fail(WHO, "--max-accuracy-drop needs --compare A B or --compare-url URL2")
     try:
         shape = shape_option(args.shape)
         served = core.detect(
@@ -171,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             label=args.label or "",
         )
     except (ValueError, core.PredictError) as exc:
-        return fail(str(exc))
+        return fail(WHO, str(exc))
     start = time.perf_counter()
     results = core.run(served, args.folder, classes, options)
     summary = core.summarize(results, time.perf_counter() - start)

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from .common import CommandError, engine_snapshot, load_config
+from .common import CommandError, engine_snapshot, writable_config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from ..deploy.shell import shell_argv, shell_line
 
     who = "mltui shell"
-    config, _ = load_config(args, quiet=True)
-    if args.read_only or config.read_only:
-        why = "--read-only" if args.read_only else "read_only = true in the config"
-        raise CommandError(who, f"refused: mltui is read-only ({why})")
+    writable_config(args, who)
     engine, _inventory, snapshot = engine_snapshot(args.host, who)
     try:
         argv = shell_argv(snapshot, args.service, args.replica, engine.target)
