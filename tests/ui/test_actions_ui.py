@@ -148,9 +148,19 @@ async def test_confirmation_names_target_engine_and_commands_and_no_is_nothing(w
         assert answers[0].yes is False
         await app.push_screen(ConfirmScreen(SCALE), answers.append)
         await pilot.pause()
-        await pilot.press("enter")  # Yes has the focus
+        await pilot.press("enter")  # No has the focus: an extra Enter changes nothing
         await wait_until(pilot, lambda: len(answers) == 2, what="the second answer")
-        assert answers[1].yes is True and answers[1].volumes is False
+        assert answers[1].yes is False
+        await app.push_screen(ConfirmScreen(SCALE), answers.append)
+        await pilot.pause()
+        await pilot.press("shift+tab", "enter")  # Shift+Tab moves to Yes
+        await wait_until(pilot, lambda: len(answers) == 3, what="the third answer")
+        assert answers[2].yes is True and answers[2].volumes is False
+        await app.push_screen(ConfirmScreen(SCALE), answers.append)
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(answers) == 4, what="the fourth answer")
+        assert answers[3].yes is True
 
 
 def test_replica_counts_are_refused_with_a_sentence():

@@ -116,8 +116,9 @@ class ConfirmScreen(ModalScreen[Answer]):
                 yield Button("No", id="confirm-no")
 
     def on_mount(self) -> None:
-        # Enter presses the focused button: Yes; Escape is No
-        self.query_one("#confirm-yes", Button).focus()
+        # No has the focus, so an Enter typed one time too many (after the scale or
+        # up prompt) changes nothing; y, or Shift+Tab then Enter, says Yes; Escape is No
+        self.query_one("#confirm-no", Button).focus()
 
     @on(Button.Pressed, "#confirm-yes")
     def _yes_pressed(self) -> None:
