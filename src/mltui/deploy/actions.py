@@ -292,6 +292,8 @@ class Result:
     message: str
     # False: refused before anything ran (another action holds the target)
     started: bool = True
+    # a swarm service ("stack/service") whose new tasks crashed: what a rollback undoes
+    crashed: str = ""
 
 
 def execute(

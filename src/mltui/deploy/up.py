@@ -257,6 +257,20 @@ def up_progress(
 ) -> tuple[bool, str, str]:
     """(done, what is seen, why it failed or ""). A service in ``renewed`` (swarm:
     its task template changed) counts only replicas that started since."""
+    done, seen, failed, _label = up_state(snapshot, plan, since, restarts, exit_of, renewed)
+    return done, seen, failed
+
+
+def up_state(
+    snapshot: Snapshot,
+    plan: Plan,
+    since: float,
+    restarts: dict[str, int],
+    exit_of: Callable[[str], int | None] = lambda _cid: None,
+    renewed: frozenset[str] = frozenset(),
+) -> tuple[bool, str, str, str]:
+    """:func:`up_progress`, and the swarm service ("stack/service") whose new
+    tasks crash ("" when none: a Compose project has no previous spec)."""
     found = {
         s.name: s
         for st in snapshot.stacks
@@ -274,11 +288,13 @@ def up_progress(
         if svc is not None:
             why = crashed(svc, since, restarts.get(name, 0), exit_of)
             if why:
-                back = f" (mltui rollback {svc.label} goes back)" if svc.kind == "swarm" else ""
-                return False, ", ".join(parts), f"crashing rollout: {why}{back}"
+                swarm = svc.kind == "swarm"
+                back = f" (mltui rollback {svc.label} goes back)" if swarm else ""
+                label = svc.label if swarm else ""
+                return False, ", ".join(parts), f"crashing rollout: {why}{back}", label
         if svc is None or have < want or (svc.kind == "swarm" and svc.desired != want):
             done = False
-    return done, "running: " + ", ".join(parts), ""
+    return done, "running: " + ", ".join(parts), "", ""
 
 
 def _exit_of(inventory: Inventory, container_id: str) -> int | None:
@@ -354,7 +370,7 @@ def execute_up(
     deadline = time.monotonic() + timeout
     seen = ""
     while True:
-        done, text, failed = up_progress(
+        done, text, failed, label = up_state(
             inventory.snapshot(),
             plan,
             started,
@@ -363,7 +379,7 @@ def execute_up(
             renewed,
         )
         if failed:
-            return Result(False, f"up {plan.target}: {failed}")
+            return Result(False, f"up {plan.target}: {failed}", crashed=label)
         if text != seen:
             report(text)
             seen = text
