@@ -27,6 +27,7 @@ from ..core.textsafe import safe_text
 from .actions import ActionError, Plan, Result, _engine_name, made_by_v1
 from .composefile import ComposeError, ComposeFile, load, project_name
 from .dockercli import Call, compose_env, docker_argv, find_compose, run_call
+from .ports import check_ports
 
 BUILD_TIMEOUT_S = 1800.0
 COMPOSE_ENV = "MLTUI_COMPOSE"  # a Compose command line to use instead of the one found
@@ -89,9 +90,12 @@ def plan_up(
     build: bool = True,
     resolve: Callable[[bool], tuple[str, ...] | None] = find_compose,
     present: Callable[[EngineTarget | None, str], bool] = image_present,
+    ports: Callable[[ComposeFile, str, str, EngineTarget | None, str], str] = check_ports,
 ) -> Plan:
     """The builds and the deployment of ``file``. Runs ``docker image inspect`` for
-    images that are not built (call it from a worker)."""
+    images that are not built, and checks that no port the file publishes is in use
+    (``ports``: the engine's list, and this host's when the engine is local; call it
+    from a worker)."""
     try:
         compose = load(file)
     except ComposeError as exc:
@@ -106,6 +110,9 @@ def plan_up(
     if mode == "swarm" and not manager:
         raise ActionError(f"{engine} is not a swarm manager: deploy with --compose")
     kind = mode or ("swarm" if manager else "compose")
+    clash = ports(compose, project, kind, target, engine)
+    if clash:
+        raise ActionError(clash)
     builds: list[Call] = []
     details: list[str] = []
     for svc in compose.services:
