@@ -78,9 +78,11 @@ def test_demo_up_detach_and_down(swarm, run_id, mode):
     wait_for("the stack to be gone", lambda: not demo_services(name), timeout=60)
 
 
-def test_demo_up_that_cannot_get_ready_removes_itself(swarm, run_id):
+def test_demo_up_on_a_taken_port_is_refused_before_anything_is_deployed(swarm, run_id):
+    """The balancer's host port is taken by a program that is not a container: up's
+    port check (the same as `mltui up`'s) refuses it, naming the port and who holds
+    it, before the stack is deployed (it used to deploy and time out waiting)."""
     name = f"{run_id}bad"
-    # the balancer's host port is taken: its task can never start
     blocker = socket.socket()
     blocker.bind(("0.0.0.0", 0))
     blocker.listen(1)
@@ -90,8 +92,18 @@ def test_demo_up_that_cannot_get_ready_removes_itself(swarm, run_id):
     finally:
         blocker.close()
     assert up.returncode == 1
+    assert f"lb's port {port} is already in use by another program on this host" in up.stderr
+    assert "nothing was changed" in up.stderr
+    assert "Traceback" not in up.stderr
+    assert not demo_services(name)
+
+
+def test_demo_up_that_cannot_get_ready_removes_itself(swarm, run_id):
+    """No time to get ready (--timeout 0): what was deployed is removed."""
+    name = f"{run_id}late"
+    up = demo_up(name, free_port(), free_port(), "--timeout", "0")
+    assert up.returncode == 1
     assert f"waiting for {name} timed out" in up.stderr
-    assert "lb 0/1" in up.stderr
     assert "removing what was deployed" in up.stderr
     assert "Traceback" not in up.stderr
     wait_for("the half-deployed stack to be gone", lambda: not demo_services(name), timeout=60)

@@ -173,9 +173,12 @@ def test_bad_files_and_a_failing_build_change_nothing(tmp_path, up_env, run_id, 
                 capture_output=True,
                 check=False,
             )
-    assert out.returncode == 1
-    assert "a port the file publishes is already in use" in out.stderr
-    assert f"{port}" in out.stderr
+    # refused by up's port check before anything is deployed (it used to deploy
+    # and fail): the port and who holds it named, exit 2
+    assert out.returncode == 2, out.stderr
+    assert f"web's port {port} on 127.0.0.1 is already in use" in out.stderr
+    assert "by another program on this host: nothing was changed" in out.stderr
+    assert service(name, "web") is None
 
     failing = up("--name", name, "--yes", "--compose", env={**up_env, "MLTUI_UP_STEP": "fail"})
     assert failing.returncode == 1

@@ -29,6 +29,11 @@ def resolve(v1: bool) -> tuple[str, ...]:
     return V1 if v1 else V2
 
 
+def no_clash(compose, project, kind, target, engine):
+    """No port in use (tests/engine/test_up_ports.py checks the real engine's)."""
+    return ""
+
+
 def snapshot(swarm: bool = True, stacks: tuple[Stack, ...] = ()) -> Snapshot:
     info = EngineInfo(
         target="unix:///var/run/docker.sock",
@@ -126,7 +131,9 @@ def test_plan_up_on_swarm_builds_then_deploys_on_the_watched_engine(tmp_path):
         asked.append(image)
         return True
 
-    plan = plan_up(snapshot(), str(path), HOST, name="ml", resolve=resolve, present=present)
+    plan = plan_up(
+        snapshot(), str(path), HOST, name="ml", resolve=resolve, ports=no_clash, present=present
+    )
     assert (plan.verb, plan.target, plan.kind, plan.file) == ("up", "ml", "swarm", str(path))
     build, deploy = plan.calls
     assert build.argv[:4] == ("docker", "-H", HOST.base_url, "build")
@@ -148,7 +155,15 @@ def test_plan_up_with_compose_when_not_a_manager_or_asked(tmp_path, monkeypatch)
     (tmp_path / "model").mkdir()
     path = write(tmp_path, COMPOSE)
     for snap, mode in ((snapshot(swarm=False), ""), (snapshot(), "compose")):
-        plan = plan_up(snap, str(path), HOST, mode=mode, resolve=resolve, present=lambda t, i: True)
+        plan = plan_up(
+            snap,
+            str(path),
+            HOST,
+            mode=mode,
+            resolve=resolve,
+            ports=no_clash,
+            present=lambda t, i: True,
+        )
         deploy = plan.calls[-1]
         assert plan.kind == "compose" and plan.target == project_name(tmp_path.name)
         assert deploy.argv[0] == V2[0] and deploy.argv[-3:] == ("up", "-d", "--no-build")
@@ -156,7 +171,13 @@ def test_plan_up_with_compose_when_not_a_manager_or_asked(tmp_path, monkeypatch)
     # an existing project made by v1 is redeployed by v1
     old = Stack("p", "compose", (), config_files=("compose.yml",), compose_version="1.29.2")
     plan = plan_up(
-        snapshot(False, (old,)), str(path), None, "p", resolve=resolve, present=lambda t, i: True
+        snapshot(False, (old,)),
+        str(path),
+        None,
+        "p",
+        resolve=resolve,
+        ports=no_clash,
+        present=lambda t, i: True,
     )
     assert plan.calls[-1].argv[:2] == (V1[0], "--compatibility")
 
@@ -165,19 +186,25 @@ def test_plan_up_refusals(tmp_path):
     (tmp_path / "model").mkdir()
     path = write(tmp_path, COMPOSE)
     with pytest.raises(ActionError, match="not a swarm manager"):
-        plan_up(snapshot(False), str(path), mode="swarm", present=lambda t, i: True)
+        plan_up(snapshot(False), str(path), mode="swarm", ports=no_clash, present=lambda t, i: True)
     with pytest.raises(ActionError, match=r"image nb:latest does not exist .* has no build"):
-        plan_up(snapshot(), str(path), present=lambda t, i: False)
+        plan_up(snapshot(), str(path), ports=no_clash, present=lambda t, i: False)
     with pytest.raises(ActionError, match="--no-build was asked"):
-        plan_up(snapshot(), str(path), build=False, present=lambda t, i: i == "nb:latest")
+        plan_up(
+            snapshot(),
+            str(path),
+            build=False,
+            ports=no_clash,
+            present=lambda t, i: i == "nb:latest",
+        )
     with pytest.raises(ActionError, match="not a stack name"):
-        plan_up(snapshot(), str(path), name="Bad Name", present=lambda t, i: True)
+        plan_up(snapshot(), str(path), name="Bad Name", ports=no_clash, present=lambda t, i: True)
     bare = write(tmp_path, "services:\n  x: {build: ./model}\n", "bare.yml")
     with pytest.raises(ActionError, match="needs an image"):
-        plan_up(snapshot(), str(bare), present=lambda t, i: True)
+        plan_up(snapshot(), str(bare), ports=no_clash, present=lambda t, i: True)
     gone = write(tmp_path, "services:\n  x: {image: a, build: ./nope}\n", "gone.yml")
     with pytest.raises(ActionError, match="does not exist"):
-        plan_up(snapshot(), str(gone), present=lambda t, i: True)
+        plan_up(snapshot(), str(gone), ports=no_clash, present=lambda t, i: True)
 
 
 def _svc(name: str, replicas: tuple[Replica, ...], restarts: int = 0, **kw) -> Service:

@@ -12,7 +12,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "up",
         help="build and deploy a compose file (swarm stack or Compose project), after asking",
-        description="Build every service with a build: section (docker build, tagged as its "
+        description="Refuse a file that publishes a port already in use (by a container or "
+        "service of the engine, or on a local engine by another program). Build every service "
+        "with a build: section (docker build, tagged as its "
         "image: says), then deploy the file: docker stack deploy when the engine is a swarm "
         "manager, else compose up -d; then wait until every service runs its replicas, or "
         "say which step failed. Asks first; --yes does not.",

@@ -292,6 +292,8 @@ class Result:
     message: str
     # False: refused before anything ran (another action holds the target)
     started: bool = True
+    # a swarm service ("stack/service") whose new tasks crashed: what a rollback undoes
+    crashed: str = ""
 
 
 def execute(
@@ -307,19 +309,26 @@ def execute(
     process or another, is refused (``started`` False) and changes nothing."""
     from .actionlock import Busy, target_lock
 
+    said: list[str] = []  # the last progress line: where it stopped, if the engine goes
+
+    def tell(line: str) -> None:
+        said[:] = [line]
+        report(line)
+
     try:
         with target_lock(plan.engine, plan.target, f"{plan.verb} {plan.target}"):
             if plan.verb == "up":
                 from .up import execute_up
 
-                return execute_up(plan, inventory, report, timeout, detach)
-            return _execute(plan, inventory, report, timeout, detach)
+                return execute_up(plan, inventory, tell, timeout, detach)
+            return _execute(plan, inventory, tell, timeout, detach)
     except Busy as exc:
         return Result(False, str(exc), started=False)
     except EngineUnavailable as exc:
+        where = f"; it stopped at: {safe_text(said[0], 300)}" if said else ""
         return Result(
             False,
-            f"{plan.verb} {plan.target}: the engine went away while it ran ({exc.message}); "
+            f"{plan.verb} {plan.target}: the engine went away while it ran ({exc.message}){where}; "
             "what it had done so far stays: look again once the engine answers",
         )
 

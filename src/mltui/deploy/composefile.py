@@ -36,12 +36,22 @@ class Build:
 
 
 @dataclass(frozen=True)
+class Bind:
+    """A host port a service publishes: the host address ("" for every one)."""
+
+    port: int
+    proto: str = "tcp"
+    host_ip: str = ""
+
+
+@dataclass(frozen=True)
 class ServiceDef:
     name: str
     image: str  # "" when the file names none (Compose then names it after the project)
     build: Build | None
     replicas: int = 1
     ports: tuple[int, ...] = ()  # host ports it publishes
+    binds: tuple[Bind, ...] = ()  # the same, each with its protocol and host address
 
     def tags(self, project: str) -> tuple[str, ...]:
         """What a build of this service is tagged as: its ``image:``, else the names
@@ -134,6 +144,55 @@ def _ports(raw: Any, where: str) -> tuple[int, ...]:
     return tuple(found)
 
 
+MAX_BINDS = 1000  # a service publishing more ports than this is checked for its first ones
+
+
+def _port_range(text: str) -> range:
+    """``8000`` or ``8000-8010``; empty when it is neither, or out of 1..65535."""
+    first, _, last = text.strip().partition("-")
+    if not first.isdigit() or (last and not last.isdigit()):
+        return range(0)
+    low, high = int(first), int(last or first)
+    if not 1 <= low <= high <= 65535:
+        return range(0)
+    return range(low, high + 1)
+
+
+def _short_bind(item: str) -> tuple[str, range, str]:
+    """``[HOST_IP:]HOST_PORTS:CONTAINER_PORTS[/PROTO]``: (host ip, host ports, proto)."""
+    text, _, proto = item.partition("/")
+    if text.startswith("["):  # [::1]:8000:80
+        ip, _, rest = text[1:].partition("]")
+        parts = ["", *rest.lstrip(":").split(":")]
+        parts[0] = ip
+    else:
+        parts = text.rsplit(":", 2)
+    if len(parts) < 2:
+        return "", range(0), ""  # a container port alone: the engine picks the host's
+    ip = parts[0] if len(parts) == 3 else ""
+    return ip, _port_range(parts[-2]), proto or "tcp"
+
+
+def _binds(raw: Any) -> tuple[Bind, ...]:
+    """The host ports of a service's ``ports:`` (short and long syntax, ranges),
+    after :func:`_ports` checked that it is a list."""
+    found: list[Bind] = []
+    for item in raw if isinstance(raw, list) else ():
+        if isinstance(item, dict):
+            published = item.get("published")
+            ports = _port_range(str(published)) if published is not None else range(0)
+            ip, proto = str(item.get("host_ip") or ""), str(item.get("protocol") or "tcp")
+        elif isinstance(item, str):
+            ip, ports, proto = _short_bind(item)
+        else:
+            continue  # a number: a container port, published on a port the engine picks
+        for port in ports:
+            if len(found) >= MAX_BINDS:
+                return tuple(found)
+            found.append(Bind(port, proto.lower(), ip))
+    return tuple(dict.fromkeys(found))
+
+
 def _build(raw: Any, folder: Path, where: str) -> Build | None:
     if raw is None:
         return None
@@ -202,9 +261,15 @@ def parse(text: str, path: Path, env: Mapping[str, str]) -> ComposeFile:
         build = _build(raw.get("build"), path.parent, where)
         if not image and build is None:
             raise ComposeError(f"{where} names neither an image nor a build")
+        ports = raw.get("ports")
         services.append(
             ServiceDef(
-                name, image.strip(), build, _replicas(raw, where), _ports(raw.get("ports"), where)
+                name,
+                image.strip(),
+                build,
+                _replicas(raw, where),
+                _ports(ports, where),
+                _binds(ports),
             )
         )
     if not services:

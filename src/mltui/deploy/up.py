@@ -27,6 +27,7 @@ from ..core.textsafe import safe_text
 from .actions import ActionError, Plan, Result, _engine_name, made_by_v1
 from .composefile import ComposeError, ComposeFile, load, project_name
 from .dockercli import Call, compose_env, docker_argv, find_compose, run_call
+from .ports import check_ports
 
 BUILD_TIMEOUT_S = 1800.0
 COMPOSE_ENV = "MLTUI_COMPOSE"  # a Compose command line to use instead of the one found
@@ -89,9 +90,12 @@ def plan_up(
     build: bool = True,
     resolve: Callable[[bool], tuple[str, ...] | None] = find_compose,
     present: Callable[[EngineTarget | None, str], bool] = image_present,
+    ports: Callable[[ComposeFile, str, str, EngineTarget | None, str], str] = check_ports,
 ) -> Plan:
     """The builds and the deployment of ``file``. Runs ``docker image inspect`` for
-    images that are not built (call it from a worker)."""
+    images that are not built, and checks that no port the file publishes is in use
+    (``ports``: the engine's list, and this host's when the engine is local; call it
+    from a worker)."""
     try:
         compose = load(file)
     except ComposeError as exc:
@@ -106,6 +110,9 @@ def plan_up(
     if mode == "swarm" and not manager:
         raise ActionError(f"{engine} is not a swarm manager: deploy with --compose")
     kind = mode or ("swarm" if manager else "compose")
+    clash = ports(compose, project, kind, target, engine)
+    if clash:
+        raise ActionError(clash)
     builds: list[Call] = []
     details: list[str] = []
     for svc in compose.services:
@@ -257,6 +264,20 @@ def up_progress(
 ) -> tuple[bool, str, str]:
     """(done, what is seen, why it failed or ""). A service in ``renewed`` (swarm:
     its task template changed) counts only replicas that started since."""
+    done, seen, failed, _label = up_state(snapshot, plan, since, restarts, exit_of, renewed)
+    return done, seen, failed
+
+
+def up_state(
+    snapshot: Snapshot,
+    plan: Plan,
+    since: float,
+    restarts: dict[str, int],
+    exit_of: Callable[[str], int | None] = lambda _cid: None,
+    renewed: frozenset[str] = frozenset(),
+) -> tuple[bool, str, str, str]:
+    """:func:`up_progress`, and the swarm service ("stack/service") whose new
+    tasks crash ("" when none: a Compose project has no previous spec)."""
     found = {
         s.name: s
         for st in snapshot.stacks
@@ -274,11 +295,13 @@ def up_progress(
         if svc is not None:
             why = crashed(svc, since, restarts.get(name, 0), exit_of)
             if why:
-                back = f" (mltui rollback {svc.label} goes back)" if svc.kind == "swarm" else ""
-                return False, ", ".join(parts), f"crashing rollout: {why}{back}"
+                swarm = svc.kind == "swarm"
+                back = f" (mltui rollback {svc.label} goes back)" if swarm else ""
+                label = svc.label if swarm else ""
+                return False, ", ".join(parts), f"crashing rollout: {why}{back}", label
         if svc is None or have < want or (svc.kind == "swarm" and svc.desired != want):
             done = False
-    return done, "running: " + ", ".join(parts), ""
+    return done, "running: " + ", ".join(parts), "", ""
 
 
 def _exit_of(inventory: Inventory, container_id: str) -> int | None:
@@ -354,7 +377,7 @@ def execute_up(
     deadline = time.monotonic() + timeout
     seen = ""
     while True:
-        done, text, failed = up_progress(
+        done, text, failed, label = up_state(
             inventory.snapshot(),
             plan,
             started,
@@ -363,7 +386,7 @@ def execute_up(
             renewed,
         )
         if failed:
-            return Result(False, f"up {plan.target}: {failed}")
+            return Result(False, f"up {plan.target}: {failed}", crashed=label)
         if text != seen:
             report(text)
             seen = text

@@ -322,8 +322,9 @@ class ActionKeys(Screen):
         )
 
     def _roll_back_after(self, job: ActionRun) -> None:
-        if not self._busy(job.plan.target):
-            self._roll_back(job.plan.target)
+        label = job.roll_back_target
+        if label and not self._busy(label):
+            self._roll_back(label)
 
     def _execute(self, job: ActionRun) -> None:
         from ..deploy.actionlog import append

@@ -40,17 +40,22 @@ class ActionRun:
         return self.result is None
 
     @property
-    def can_roll_back(self) -> bool:
-        """A failed change of one swarm service (not a rollback itself)."""
+    def roll_back_target(self) -> str:
+        """The swarm service ("stack/service") a rollback would undo this failed
+        change of: a failed scale or restart of one service, or the service whose
+        new tasks crashed in an up ("" when there is none; never a rollback's own)."""
         plan, result = self.plan, self.result
-        return (
-            result is not None
-            and not result.ok
-            and result.started
-            and plan.kind == "swarm"
-            and "/" in plan.target
-            and plan.verb in ("scale", "restart")
-        )
+        if result is None or result.ok or not result.started or plan.kind != "swarm":
+            return ""
+        if plan.verb == "up":
+            return result.crashed
+        if plan.verb in ("scale", "restart") and "/" in plan.target:
+            return plan.target
+        return ""
+
+    @property
+    def can_roll_back(self) -> bool:
+        return bool(self.roll_back_target)
 
     def add(self, line: str) -> None:
         for piece in line.splitlines() or [""]:
@@ -102,7 +107,11 @@ def result_text(run: ActionRun) -> Text:
         text.append("failed ", style="bold red")
     text.append(safe_text(result.message))
     if run.can_roll_back:
-        text.append("\nb rolls the service back to its previous spec (asks first)", style="yellow")
+        text.append(
+            "\nb rolls the service back to its previous spec "
+            f"({safe_text(run.roll_back_target)}; asks first)",
+            style="yellow",
+        )
     if run.log_problem:
         text.append("\n" + safe_text(run.log_problem), style="yellow")
     return text
