@@ -110,6 +110,7 @@ class SecondEngine:
         self.sock = str(self.dir / "docker.sock")
         self.url = f"unix://{self.sock}"
         self.bridge = "mltuid" + uuid.uuid4().hex[:6]
+        self.gwbridge = ""  # its swarm's gateway bridge device, once it has a swarm
         self.subnet: ipaddress.IPv4Network | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -219,7 +220,18 @@ class SecondEngine:
         self.docker("load", input=saved, timeout=300)
 
     def swarm_init(self) -> None:
-        """A one-node swarm on ports the main engine's swarm does not use."""
+        """A one-node swarm on ports the main engine's swarm does not use, whose
+        gateway bridge is a device of its own. Left to itself, swarm init takes
+        the host's docker_gwbridge device (the main engine's) and re-addresses
+        it, and the main swarm's host-mode ports stop answering on 127.0.0.1."""
+        self.gwbridge = "mltuig" + self.bridge[-6:]
+        self.docker(
+            *("network", "create", "--driver", "bridge", "--subnet", str(_free_subnet())),
+            *("--opt", f"com.docker.network.bridge.name={self.gwbridge}"),
+            *("--opt", "com.docker.network.bridge.enable_icc=false"),
+            *("--opt", "com.docker.network.bridge.enable_ip_masquerade=false"),
+            "docker_gwbridge",
+        )
         self.docker(
             "swarm",
             "init",
@@ -291,3 +303,5 @@ class SecondEngine:
             shutil.rmtree(self.dir, ignore_errors=True)
             if self.subnet is not None:
                 subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+            if self.gwbridge:
+                subprocess.run(["ip", "link", "del", self.gwbridge], capture_output=True)

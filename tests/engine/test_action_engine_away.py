@@ -15,7 +15,7 @@ import threading
 
 import pytest
 from helpers import wait_for
-from second_engine import SecondEngine, _free_subnet
+from second_engine import SecondEngine
 from test_actions_real import mltui
 
 pytestmark = pytest.mark.engine
@@ -38,22 +38,6 @@ services:
 """
 
 
-def _own_gwbridge(engine: SecondEngine) -> str:
-    """Give the second engine a docker_gwbridge on a bridge device of its own
-    before its swarm starts. Left to itself, its swarm init takes the host's
-    docker_gwbridge device (the main engine's) and re-addresses it, and the main
-    swarm's host-mode ports stop answering on 127.0.0.1."""
-    device = "mltuig" + engine.bridge[-6:]
-    engine.docker(
-        *("network", "create", "--driver", "bridge", "--subnet", str(_free_subnet())),
-        *("--opt", f"com.docker.network.bridge.name={device}"),
-        *("--opt", "com.docker.network.bridge.enable_icc=false"),
-        *("--opt", "com.docker.network.bridge.enable_ip_masquerade=false"),
-        "docker_gwbridge",
-    )
-    return device
-
-
 def _addresses(device: str) -> list[str]:
     out = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", device], capture_output=True)
     return sorted(line.split()[3] for line in out.stdout.decode().splitlines())
@@ -62,12 +46,11 @@ def _addresses(device: str) -> list[str]:
 @pytest.fixture(scope="module")
 def swarm_engine(test_image):
     engine = SecondEngine()
-    device = ""
     try:
         engine.start()
         engine.load_image(test_image)
-        device = _own_gwbridge(engine)
         engine.swarm_init()
+        device = engine.gwbridge
         # its swarm's gateway bridge is its own device, not the main engine's
         option = '{{index .Options "com.docker.network.bridge.name"}}'
         assert (
@@ -77,8 +60,6 @@ def swarm_engine(test_image):
         yield engine
     finally:
         engine.close()
-        if device:
-            subprocess.run(["ip", "link", "del", device], capture_output=True, check=False)
 
 
 def _ps(engine: SecondEngine, stack: str) -> dict | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -31,13 +32,24 @@ REPLICAS = 3
 RECOVERY_S = 60.0  # from the engine answering again to everything shown running
 
 
+def host_gwbridge_addresses() -> list[str]:
+    """The IPv4 addresses of the host's docker_gwbridge (the main engine's)."""
+    out = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "dev", "docker_gwbridge"], capture_output=True
+    )
+    return sorted(line.split()[3] for line in out.stdout.decode().splitlines())
+
+
 @pytest.fixture(scope="module")
 def second_engine(test_image):
     engine = SecondEngine()
+    before = host_gwbridge_addresses()
     try:
         engine.start()
         engine.load_image(test_image)
         engine.swarm_init()
+        # its swarm left the main engine's gateway bridge as it was
+        assert host_gwbridge_addresses() == before, engine.log_tail()
         yield engine
     finally:
         engine.close()
