@@ -94,6 +94,7 @@ def test_demo_up_on_a_taken_port_is_refused_before_anything_is_deployed(swarm, r
     assert up.returncode == 1
     assert f"lb's port {port} is already in use by another program on this host" in up.stderr
     assert "nothing was changed" in up.stderr
+    assert "removing what was deployed" not in up.stderr  # nothing was
     assert "Traceback" not in up.stderr
     assert not demo_services(name)
 

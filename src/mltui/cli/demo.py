@@ -136,6 +136,8 @@ def _deploy(args: argparse.Namespace, plan: DemoPlan, engine: Engine) -> float |
             print(file=sys.stderr)
         message = exc.message if isinstance(exc, EngineUnavailable) else str(exc)
         print(f"mltui: {message}", file=sys.stderr)
+        if isinstance(exc, DemoError) and not exc.deployed:
+            return None  # refused before anything reached the engine (a port in use)
         _say("removing what was deployed, so nothing is left half up")
         try:
             remove_demo(plan, images, engine.target)

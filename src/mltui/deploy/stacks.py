@@ -87,7 +87,12 @@ DEMO_SERVICES = {"model": 4, "lb": 1, "notebook": 1}
 
 
 class DemoError(Exception):
-    """A demo step failed; the message names the step and the reason."""
+    """A demo step failed; the message names the step and the reason.
+    ``deployed``: whether anything may have reached the engine before it failed."""
+
+    def __init__(self, message: str, deployed: bool = True) -> None:
+        super().__init__(message)
+        self.deployed = deployed
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def deploy_demo(
             inventory.snapshot(), str(demo_file(plan)), target, plan.name, plan.mode, build=False
         )
     except ActionError as exc:
-        raise DemoError(f"deploying {plan.name} with {plan.mode}: {exc}") from None
+        raise DemoError(f"deploying {plan.name} with {plan.mode}: {exc}", deployed=False) from None
     result = execute(up, inventory, lambda _line: None, detach=True)
     if not result.ok:
         raise DemoError(result.message)
