@@ -24,6 +24,8 @@ pytestmark = pytest.mark.engine
 __all__ = ["folder"]  # the 60 digits, a fixture shared with test_roll_real
 
 REPLICAS = 2
+# the model answers (Compose: the healthcheck the rollout waits for, replica by replica)
+PROBE = "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/v1/models/my_model')"
 MODEL = """\
   model:
     build:
@@ -43,7 +45,12 @@ MODEL = """\
 """
 COMPOSE = """\
 services:
-{model}  lb:
+{model}    healthcheck:
+      test: ["CMD", "python3", "-c", "{probe}"]
+      interval: 1s
+      timeout: 2s
+      retries: 30
+  lb:
     image: {lb}
     ports:
       - "127.0.0.1:{port}:8501"
@@ -72,7 +79,7 @@ def _project(tmp_path, form: str, image: str, port: int):
     (context / "Dockerfile").write_text(DOCKERFILE.format(base=ensure_image(DEMO_MODEL)))
     file = context / "compose.yml"
     model = MODEL.format(image=image, replicas=REPLICAS)
-    file.write_text(form.format(model=model, lb=ensure_image(DEMO_LB), port=port))
+    file.write_text(form.format(model=model, lb=ensure_image(DEMO_LB), port=port, probe=PROBE))
     return file
 
 
@@ -129,10 +136,14 @@ def test_roll_compose_replicas(folder, tmp_path, run_id):
         first = {r.container_id for r in service(name, "model").replicas if r.running}
 
         out = _worse_is_rolled_back(name, url, folder, good, env)
-        # one container at a time: a moment with one replica new and the other old
-        assert any(
-            "running new" in line and "running old" in line for line in out.stderr.splitlines()
-        ), out.stderr
+        # one container at a time: a moment with one replica new and the other old, and
+        # the next is replaced only once the new one is healthy: one always serves
+        lines = [ln for ln in out.stderr.splitlines() if "replicas: " in ln]
+        assert any("running new" in ln and "running old" in ln for ln in lines), lines
+        assert any("(starting) new" in ln for ln in lines), lines
+        for line in lines:
+            replicas = line.split("replicas: ", 1)[1].split(", ")
+            assert any(" running " in r and "(starting)" not in r for r in replicas), lines
         assert not first & {r.container_id for r in service(name, "model").replicas}
 
         # an equal model (a new build of the same training): on every replica, kept
