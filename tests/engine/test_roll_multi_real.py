@@ -114,7 +114,7 @@ def _worse_is_rolled_back(name: str, url: str, folder, good: float, env: dict[st
     assert data["new"]["accuracy"] < 0.8 and data["baseline"]["accuracy"] == good
     # the model was asked for through the balancer until both replicas said AVAILABLE
     model_step = next(s["text"] for s in data["steps"] if s["step"] == "model")
-    assert f"({REPLICAS} replicas)" in model_step, data["steps"]
+    assert f"on {REPLICAS} of {REPLICAS} replicas (" in model_step, data["steps"]
     wait_for("every replica back", lambda: _running(name) == REPLICAS, timeout=60)
     assert _image_of(name) == before
     _wait_answers(url)

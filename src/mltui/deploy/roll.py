@@ -167,9 +167,10 @@ def _wait_available(
     report: Callable[[str], None],
     crash: Callable[[], str],
     replicas: int = 1,
-) -> str:
-    """ "" once the model is AVAILABLE on every replica the URL reaches, else why not:
-    the time bound, or ``crash()`` naming replicas that crashed meanwhile.
+) -> tuple[str, str]:
+    """("", where it was seen) once the model is AVAILABLE on every replica the URL
+    reaches, else (why not, ""): the time bound, or ``crash()`` naming replicas that
+    crashed meanwhile.
 
     Behind a load balancer each answer comes from one replica: a server that names
     its replica (an ``X-Replica`` header, as the demo's does) is asked until each of
@@ -190,7 +191,7 @@ def _wait_available(
     while True:
         crashing = crash()
         if crashing:
-            return crashing
+            return crashing, ""
         named: set[str] = set()
         session = requests.Session()
         session.hooks["response"].append(_replica_names(named))
@@ -213,18 +214,20 @@ def _wait_available(
         else:
             ready -= named
             in_a_row = 0
-        if ok and (len(ready) >= want or (not ready and in_a_row >= want)):
-            return ""
+        names = ", ".join(sorted(ready))
+        if ok and ready and len(ready) >= want:
+            return "", f"on {len(ready)} of {want} replicas ({names})"
+        if ok and not ready and in_a_row >= want:
+            return "", f"in {in_a_row} answers in a row" if want > 1 else ""
         if ok and ready and time.monotonic() - first_ready >= REACH_S:
-            report(f"model: AVAILABLE on the {len(ready)} of {want} replicas {url} reached")
-            return ""
+            return "", f"on the {len(ready)} of {want} replicas it reached ({names})"
         if named and replicas > 1:
             seen += f" ({len(ready)}/{want} replicas AVAILABLE)"
         if seen != last:
             report(f"model: {safe_text(seen, 300)}")
             last = seen
         if time.monotonic() >= deadline:
-            return f"model {model} is not AVAILABLE at {url} after {AVAILABLE_S:.0f}s: {seen}"
+            return f"model {model} is not AVAILABLE at {url} after {AVAILABLE_S:.0f}s: {seen}", ""
         time.sleep(0.25 if ok else 0.5)
 
 
@@ -344,13 +347,14 @@ def _roll(
     run.step("rollout", text)
     if not ok:
         return _back(run, inventory, t, text, since)
-    why = _wait_available(
+    why, where = _wait_available(
         url, model, run.report, lambda: crash_of(inventory, t, since, restarts), t.replicas
     )
     if why:
         return _back(run, inventory, t, why, since)
-    on = f" ({t.replicas} replicas)" if t.replicas > 1 else ""
-    run.step("model", f"{model} AVAILABLE at {url}{on}")
+    run.step(
+        "model", f"{model} AVAILABLE at {url}" + (f" {safe_text(where, 300)}" if where else "")
+    )
     try:
         served_new = core.detect(url, model)
     except core.PredictError as exc:
