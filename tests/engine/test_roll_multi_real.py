@@ -2,8 +2,10 @@
 nginx balancer as the demo is (this machine's swarm has no IPVS: the replicas run
 with endpoint_mode dnsrr and the balancer publishes its port in host mode).
 
-Compose replaces one container at a time (a worse model is caught and every
-replica goes back to the previous image; an equal one stays on every replica);
+Compose replaces one container at a time, the next only once the new one is
+healthy (a worse model is caught and every replica goes back to the previous
+image; an equal one stays on every replica; a crashing image stops at the first
+replica and is rolled back);
 swarm rolls its update and, when the gate fails, its rollback. The wait for the
 model asks through the balancer until each replica has answered AVAILABLE."""
 
@@ -15,7 +17,15 @@ import subprocess
 import pytest
 from helpers import COMPOSE_V2, docker, free_port, wait_for
 from test_actions_real import mltui, service
-from test_roll_real import DOCKERFILE, _accuracy, _image_of, _roll, _wait_answers, folder
+from test_roll_real import (
+    DOCKERFILE,
+    _accuracy,
+    _crash_image,
+    _image_of,
+    _roll,
+    _wait_answers,
+    folder,
+)
 
 from mltui.deploy.images import ensure_image
 from mltui.deploy.stacks import DEMO_LB, DEMO_MODEL
@@ -154,6 +164,19 @@ def test_roll_compose_replicas(folder, tmp_path, run_id):
         assert data["action"] == "kept" and all(g["passed"] for g in data["gates"])
         assert _running(name) == REPLICAS
         assert _image_of(name) == {data["image"]["new_id"]}
+        assert _accuracy(folder, url) == good
+
+        # an image whose containers crash: the first replaced one stops the rollout
+        # (the other still serves the kept version) and both end on the kept image
+        kept = data["image"]["new_id"]
+        crash = f"{name}-model:crash"
+        _crash_image(data["image"]["new"], crash, tmp_path)
+        out, data = _roll(name, "--image", crash, "--yes", env=env)
+        assert out.returncode == 1, out.stderr
+        assert "crash" in data["failure"] and data["action"] == "rolled back", out.stderr
+        wait_for("every replica back", lambda: _running(name) == REPLICAS, timeout=60)
+        assert _image_of(name) == {kept}
+        _wait_answers(url)
         assert _accuracy(folder, url) == good
     finally:
         subprocess.run(
