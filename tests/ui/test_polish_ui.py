@@ -48,6 +48,7 @@ async def test_every_binding_has_an_id_a_description_and_a_help_line():
         "Predict",
         "Model",
         "Compare",
+        "Roll: which image",
         "Roll",
         "GPU",
         "Load test",

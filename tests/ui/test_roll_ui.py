@@ -21,6 +21,7 @@ from mltui.deploy.roll import RollOutcome
 from mltui.deploy.stacks import DEMO_MODEL
 from mltui.ui.app import MltuiApp
 from mltui.ui.roll import RollScreen
+from mltui.ui.roll_prompt import RollPromptScreen, parse_image
 
 
 def _outcome() -> RollOutcome:
@@ -155,8 +156,18 @@ async def test_roll_from_the_services_screen(tmp_path, run_id, wait_until, monke
             app.services.goto_service(svc.key)
             await pilot.pause()
             await pilot.press("R")
+            # first which image: the one running is shown; empty (enter) builds
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, RollPromptScreen), what="the prompt"
+            )
+            hint = str(app.screen.query_one("#prompt-hint").render())
+            assert f"runs now: {name}-model:latest" in hint, hint
+            await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, RollScreen), what="the screen")
             screen = app.screen
+            assert screen.image == "" and "Build its image" in str(
+                screen.query_one("#roll-bar").render()
+            )
             assert screen.waiting and "y to start" in str(screen.query_one("#roll-bar").render())
             await pilot.press("y")
             await wait_until(pilot, lambda: screen.outcome is not None, timeout=240, what="verdict")
@@ -215,3 +226,70 @@ async def test_roll_key_refuses_read_only_and_non_services(wait_until, read_only
         await pilot.pause()
         assert not isinstance(app.screen, RollScreen)
         assert any(want in m for m in said), said
+
+
+@pytest.mark.parametrize(
+    ("typed", "want"),
+    [
+        ("", ""),
+        ("  shop-model:v2 ", "shop-model:v2"),
+        ("registry:5000/team/model@sha256:abc", "registry:5000/team/model@sha256:abc"),
+        ("--rm", None),
+        ("-v", None),
+        ("a b", None),
+        ("model:\x1b[31m", None),
+        ("model:", None),
+        ("a" * 300, None),
+    ],
+)
+def test_parse_image(typed, want):
+    assert parse_image(typed) == want
+
+
+def _swarm_model(app):
+    return next(s for s in app.snapshot.services() if s.kind in ("swarm", "compose"))
+
+
+async def test_roll_prompt_tag_cancel_and_refusal(wait_until):
+    """R asks which image first: a hostile tag is refused with one sentence and the
+    prompt stays; Escape opens nothing; a tag typed opens the roll screen for that
+    image, which still waits for y (nothing has run)."""
+    app = MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT, config=Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.snapshot is not None, what="the snapshot")
+        svc = _swarm_model(app)
+        app.services.goto_service(svc.key)
+        await pilot.pause()
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, RollPromptScreen), what="prompt")
+        prompt = app.screen
+        assert f"runs now: {svc.image}" in str(prompt.query_one("#prompt-hint").render())
+        await pilot.press(*"--rm", "enter")
+        said = str(prompt.query_one("#prompt-error").render())
+        assert said == "'--rm' is not an image tag" and app.screen is prompt
+        await pilot.press("escape")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, RollPromptScreen), what="prompt closed"
+        )
+        assert not isinstance(app.screen, RollScreen)  # cancelled: nothing opens
+
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, RollPromptScreen), what="prompt")
+        await pilot.press(*"shop-model:v2", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RollScreen), what="the screen")
+        screen = app.screen
+        bar = str(screen.query_one("#roll-bar").render())
+        assert screen.image == "shop-model:v2" and screen.waiting and not screen.running
+        assert "Roll out shop-model:v2, smoke-test it" in bar and "y to start" in bar
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RollScreen), what="closed")
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+def test_roll_prompt_snapshot(snap_compare, size):
+    async def run_before(pilot):
+        await pilot.app.push_screen(RollPromptScreen("demo/model", "demo-model:latest"))
+        await pilot.pause()
+
+    app = MltuiApp(engine_factory=RecordedEngine, clock=lambda: RECORDED_AT, config=Config())
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -34,6 +34,7 @@ from .rollout import (
 )
 
 AVAILABLE_S = 120.0
+REACH_S = 20.0  # how long to look for replicas the URL has not reached yet
 
 
 @dataclass
@@ -82,14 +83,13 @@ def _build(t: Target, opts: RollOptions, report: Callable[[str], None]) -> str:
     from .composefile import ComposeError, load
     from .up import build_call, run_build
 
-    files = [opts.file] if opts.file else list(t.stack.config_files)
-    if not files:
-        raise RollError(f"{t.svc.label}: which compose file builds it is unknown: give --file")
-    for path in files:
-        full = Path(t.stack.working_dir or ".") / path
+    files, searching = _build_files(t, opts)
+    for full in files:
         try:
             compose = load(full)
         except ComposeError as exc:
+            if searching:
+                continue  # a file of the current folder that is not this stack's
             raise RollError(str(exc)) from None
         svcdef = next((s for s in compose.services if s.name == t.svc.name), None)
         if svcdef is None or svcdef.build is None:
@@ -106,7 +106,29 @@ def _build(t: Target, opts: RollOptions, report: Callable[[str], None]) -> str:
         if not built:
             raise RollError(f"the build said done but {safe_text(tags[0])} is not on the engine")
         return built
+    if searching:
+        raise RollError(
+            f"which compose file builds {t.svc.label} is unknown (mltui did not deploy it and "
+            f"no compose file here gives service {t.svc.name} a build:): pass --file"
+        )
     raise RollError(f"no compose file of {t.svc.label} gives service {t.svc.name} a build:")
+
+
+def _build_files(t: Target, opts: RollOptions) -> tuple[list[Path], bool]:
+    """The compose files that may build ``t``, and whether they are a guess (the
+    current folder's): --file; Compose's config-files label; the file `mltui up`
+    deployed the stack from; else the current folder's compose files."""
+    from .stackfiles import folder_files, recorded_file
+
+    if opts.file:
+        return [Path(opts.file).expanduser()], False
+    if t.stack.config_files:
+        base = Path(t.stack.working_dir or ".")
+        return [base / path for path in t.stack.config_files], False
+    recorded = recorded_file(t.engine, t.stack.name)
+    if recorded:
+        return [Path(recorded)], False
+    return folder_files(), True
 
 
 def _side(served: Any, results: list[Any], summary: Any) -> Any:
@@ -128,35 +150,85 @@ class _Run:
         self.report(f"{name}: {text}")
 
 
+def _replica_names(into: set[str]) -> Callable[..., None]:
+    """A requests response hook: the replica each answer names (``X-Replica``) into ``into``."""
+
+    def note(answer: Any, *_a: Any, **_k: Any) -> None:
+        name = answer.headers.get("X-Replica")
+        if name:
+            into.add(safe_text(name, 80))
+
+    return note
+
+
 def _wait_available(
-    url: str, model: str, report: Callable[[str], None], crash: Callable[[], str]
-) -> str:
-    """ "" once every version the server lists is AVAILABLE (ready), else why not:
-    the time bound, or ``crash()`` naming replicas that crashed meanwhile."""
+    url: str,
+    model: str,
+    report: Callable[[str], None],
+    crash: Callable[[], str],
+    replicas: int = 1,
+) -> tuple[str, str]:
+    """("", where it was seen) once the model is AVAILABLE on every replica the URL
+    reaches, else (why not, ""): the time bound, or ``crash()`` naming replicas that
+    crashed meanwhile.
+
+    Behind a load balancer each answer comes from one replica: a server that names
+    its replica (an ``X-Replica`` header, as the demo's does) is asked until each of
+    ``replicas`` names has answered AVAILABLE, or until REACH_S after the first such
+    answer (a sticky balancer may never reach some); a server that names none, until
+    ``replicas`` answers in a row said AVAILABLE. A replica that answers otherwise
+    starts the count again."""
+    import requests
+
     from ..core.predict.models import PredictError, describe
 
     deadline = time.monotonic() + AVAILABLE_S
+    want = max(1, replicas)
     last = ""
+    ready: set[str] = set()  # replicas that answered AVAILABLE
+    in_a_row = 0
+    first_ready = 0.0
     while True:
         crashing = crash()
         if crashing:
-            return crashing
+            return crashing, ""
+        named: set[str] = set()
+        session = requests.Session()
+        session.hooks["response"].append(_replica_names(named))
         try:
-            rep = describe(url, model, timeout=5.0)
+            rep = describe(url, model, session=session, timeout=5.0)
             states = [v.state for v in rep.versions]
-            if rep.versions and all(s in ("AVAILABLE", "READY") for s in states):
-                return ""
-            if not rep.versions and rep.protocol == "kserve-v1" and "ready" in rep.state.lower():
-                return ""
+            ok = bool(rep.versions) and all(s in ("AVAILABLE", "READY") for s in states)
+            ok = ok or (
+                not rep.versions and rep.protocol == "kserve-v1" and "ready" in rep.state.lower()
+            )
             seen = ", ".join(f"{v.version} {v.state}" for v in rep.versions) or rep.state
         except PredictError as exc:
-            seen = str(exc)
+            ok, seen = False, str(exc)
+        finally:
+            session.close()
+        if ok:
+            ready |= named
+            in_a_row += 1
+            first_ready = first_ready or time.monotonic()
+        else:
+            ready -= named
+            in_a_row = 0
+        names = ", ".join(sorted(ready))
+        if ok and ready and len(ready) >= want:
+            return "", f"on {len(ready)} of {want} replicas ({names})"
+        if ok and not ready and in_a_row >= want:
+            return "", f"in {in_a_row} answers in a row" if want > 1 else ""
+        if ok and ready and time.monotonic() - first_ready >= REACH_S:
+            return "", f"on the {len(ready)} of {want} replicas it reached ({names})"
+        if named and replicas > 1:
+            seen += f" ({len(ready)}/{want} replicas AVAILABLE)"
         if seen != last:
             report(f"model: {safe_text(seen, 300)}")
             last = seen
         if time.monotonic() >= deadline:
-            return f"model {model} is not AVAILABLE at {url} after {AVAILABLE_S:.0f}s: {seen}"
-        time.sleep(0.5)
+            return f"model {model} is not AVAILABLE at {url} after {AVAILABLE_S:.0f}s: {seen}", ""
+        time.sleep(0.25 if ok else 0.5)
 
 
 def roll(
@@ -275,10 +347,14 @@ def _roll(
     run.step("rollout", text)
     if not ok:
         return _back(run, inventory, t, text, since)
-    why = _wait_available(url, model, run.report, lambda: crash_of(inventory, t, since, restarts))
+    why, where = _wait_available(
+        url, model, run.report, lambda: crash_of(inventory, t, since, restarts), t.replicas
+    )
     if why:
         return _back(run, inventory, t, why, since)
-    run.step("model", f"{model} AVAILABLE at {url}")
+    run.step(
+        "model", f"{model} AVAILABLE at {url}" + (f" {safe_text(where, 300)}" if where else "")
+    )
     try:
         served_new = core.detect(url, model)
     except core.PredictError as exc:

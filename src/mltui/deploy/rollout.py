@@ -13,7 +13,9 @@ at a time is stopped and removed and Compose makes its successor (``up -d
 --no-deps --no-build --no-recreate --scale SERVICE=N``: the same command on
 Compose v1 and v2, and the project's files stay as they are); back: the
 ``image:`` name onto the previous image, the same way.
-Each wait reads the inventory until every replica runs the image, or one crashes.
+Each wait reads the inventory until every replica runs the image (and, with a
+healthcheck, is healthy: Compose replaces the next container only then), or
+one crashes.
 """
 
 from __future__ import annotations
@@ -160,7 +162,8 @@ def _replica_lines(svc: Service, images: dict[str, str], want: str, back: bool) 
         if r.state in ("shutdown", "complete") and r.desired_state in ("shutdown", ""):
             continue
         which = on if images.get(r.key) == want else off
-        parts.append(f"{r.name} {r.state} {which}")
+        health = f" ({r.health})" if r.health in ("starting", "unhealthy") else ""
+        parts.append(f"{r.name} {r.state}{health} {which}")
     return ", ".join(parts) or "no replica yet"
 
 
@@ -204,12 +207,21 @@ def wait_on(
                 images[r.key] = want_id if r.image == want_ref else r.image
             elif r.container_id:
                 images[r.key] = _container_image(inventory, r.container_id)[0]
+        for r in svc.replicas:
+            if r.container_id and r.health in ("starting", "unhealthy"):
+                inventory.invalidate(r.container_id)  # a cached inspect keeps the old health
         line = _replica_lines(svc, images, want_id, rolling_back)
         if line != seen:
             report(f"replicas: {line}")
             seen = line
         running = [r for r in svc.replicas if r.running]
-        on_new = [r for r in running if images.get(r.key) == want_id]
+        # a replica with a healthcheck counts once healthy: Compose replaces the next
+        # one only then, so one replica keeps serving
+        on_new = [
+            r
+            for r in running
+            if images.get(r.key) == want_id and r.health not in ("starting", "unhealthy")
+        ]
         want = t.replicas if t.svc.kind == "compose" else svc.desired
         if on_new and len(on_new) == len(running) == want:
             return True, f"{len(on_new)}/{want} replicas run {safe_text(want_ref)}"

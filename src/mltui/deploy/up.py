@@ -28,6 +28,7 @@ from .actions import ActionError, Plan, Result, _engine_name, made_by_v1
 from .composefile import ComposeError, ComposeFile, load, project_name
 from .dockercli import Call, compose_env, docker_argv, find_compose, run_call
 from .ports import check_ports
+from .stackfiles import remember_deployed
 
 BUILD_TIMEOUT_S = 1800.0
 COMPOSE_ENV = "MLTUI_COMPOSE"  # a Compose command line to use instead of the one found
@@ -369,6 +370,7 @@ def execute_up(
     if not outcome.ok:
         why = port_message(outcome.output, plan.engine)
         return Result(False, f"deploying {plan.target} failed (exit {outcome.code}): {why}")
+    remember_deployed(plan, report)  # for `mltui roll --build` (stackfiles.py)
     if detach:
         return Result(True, f"up {plan.target}: deployed (not waited for)")
     # swarm replaces tasks after deploy returns: until then the old ones run

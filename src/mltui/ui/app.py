@@ -466,8 +466,9 @@ class MltuiApp(App[int]):
         )
 
     def open_roll(self, service: Service | None) -> None:
-        """The roll screen for ``service``; it asks before it changes anything."""
-        from .roll import RollScreen, engine_runner
+        """Which image, then the roll screen for ``service``; it asks before it changes
+        anything."""
+        from .roll import ask_then_roll
 
         if self.config.read_only:
             self.notify("refused: mltui is read-only (read_only = true)", severity="warning")
@@ -477,8 +478,7 @@ class MltuiApp(App[int]):
                 "roll out: put the cursor on a swarm or Compose service", severity="warning"
             )
             return
-        runner, close = engine_runner(self.engine_factory, service.label, self.config.predict)
-        self.push_screen(RollScreen(service.label, runner, confirm=True, close=close))
+        ask_then_roll(self, service, self.engine_factory, self.config.predict)
 
     # -- what screens and the palette ask for (ui/requests.py) -------------------
     @on(OpenLogs)

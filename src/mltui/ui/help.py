@@ -43,6 +43,7 @@ def screens() -> list[tuple[str, type]]:
     from .predict import PredictScreen
     from .prompts import ScaleScreen, UpScreen
     from .roll import RollScreen
+    from .roll_prompt import RollPromptScreen
     from .services import ServicesScreen
 
     return [
@@ -58,6 +59,7 @@ def screens() -> list[tuple[str, type]]:
         ("Predict", PredictScreen),
         ("Model", ModelScreen),
         ("Compare", CompareScreen),
+        ("Roll: which image", RollPromptScreen),
         ("Roll", RollScreen),
         ("GPU", GpuScreen),
         ("Load test", LoadScreen),

@@ -51,9 +51,11 @@ class RollScreen(SubScreen):
         confirm: bool = False,
         close: Callable[[], None] | None = None,
         replicas: str = "",
+        image: str = "",
     ) -> None:
         super().__init__()
         self.service = service
+        self.image = image  # the tag to roll out; "" builds from the compose file
         self.runner = runner
         self.outcome = outcome
         self.steps: list[str] = list(steps or [])
@@ -148,10 +150,12 @@ class RollScreen(SubScreen):
         bar.append(f" {safe_text(self.service, 80)} ")
         out = self.outcome
         if self.waiting:
-            bar.append(
-                "Build its image, roll it out, smoke-test it and roll back if it fails? y to start",
-                style="bold",
+            how = (
+                f"Roll out {safe_text(self.image, 80)}"
+                if self.image
+                else "Build its image, roll it out"
             )
+            bar.append(f"{how}, smoke-test it and roll back if it fails? y to start", style="bold")
         elif self.running:
             bar.append("rolling out…", style="yellow")
         elif out is not None:
@@ -232,11 +236,25 @@ class RollScreen(SubScreen):
         return text
 
 
+def ask_then_roll(app: Any, service: Any, engine_factory: Callable[[], Any], predict: Any) -> None:
+    """Ask which image (a build, or a tag; the one running shown), then open the
+    roll screen, which asks before it changes anything. Escape: nothing opens."""
+    from .roll_prompt import RollPromptScreen
+
+    def chosen(image: str | None) -> None:
+        if image is None:
+            return
+        runner, close = engine_runner(engine_factory, service.label, predict, image)
+        app.push_screen(RollScreen(service.label, runner, confirm=True, close=close, image=image))
+
+    app.push_screen(RollPromptScreen(service.label, service.image), chosen)
+
+
 def engine_runner(
-    engine_factory: Callable[[], Any], service: str, predict: Any
+    engine_factory: Callable[[], Any], service: str, predict: Any, image: str = ""
 ) -> tuple[Callable[[Report], RollOutcome], Callable[[], None]]:
     """A roll of ``service`` on an engine of its own (closed with the screen), with
-    the config's gates and predict defaults."""
+    the config's gates and predict defaults: onto ``image``, else a build."""
     from ..core.inventory import Inventory
     from ..core.predict.gates import Gates
     from ..deploy.actionlock import Busy, target_lock
@@ -251,7 +269,7 @@ def engine_runner(
             with target_lock(name, service, f"roll {service}"):
                 inventory = Inventory(engine)
                 return roll(
-                    RollOptions(service, build=True, gates=gates),
+                    RollOptions(service, build=not image, image=image, gates=gates),
                     inventory,
                     inventory.snapshot(),
                     engine.target,

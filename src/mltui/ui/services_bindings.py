@@ -71,8 +71,9 @@ SERVICES_BINDINGS: list[BindingType] = [
         "roll",
         "Roll out",
         show=False,
-        tooltip="Roll the model server under the cursor onto a new build of its image, "
-        "smoke-test it against its last predict run, and keep it or roll it back (asks first)",
+        tooltip="Roll the model server under the cursor onto a new build of its image (or a "
+        "tag you name), smoke-test it against its last predict run, and keep it or roll it back "
+        "(asks which image, then to confirm)",
         id="services.roll",
     ),
     Binding(
