@@ -91,8 +91,9 @@ async def test_question_mark_shows_every_key_this_screen_first_and_closes(contai
         assert sections[0] == "Services (this screen)"
         assert sections[1] == "Actions"  # the services screen's action keys next
         # and the load test, the model panel, the compare view, the roll screen, the
-        # confirmation, the scale and up prompts and the action screen
-        assert len(sections) == 15
+        # confirmation, the scale and up prompts, the action screen and the roll's
+        # image prompt
+        assert len(sections) == 16
         await pilot.press("escape")
         await help_shown(False)
         assert not isinstance(app.screen, HelpScreen)
