@@ -6,7 +6,10 @@ from typing import Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
 from ..core.engine import EngineInfo
 from ..core.inventory.model import Snapshot
@@ -26,11 +29,133 @@ def _look(text: Text) -> tuple[str, str, list]:
 
 class InventoryTable(DataTable):
     """A keyed table updated in place: rows that left are removed, changed cells
-    updated, new rows added, and the order restored, without a clear."""
+    updated, new rows added, and the order restored, without a clear.
+
+    It keeps the drawn line of each row: DataTable draws every visible row again
+    after any cell update (its caches are keyed by a table-wide update count),
+    which with usage columns refreshing every interval was most of mltui's CPU.
+    A row's line is drawn again only when something it shows changed: its cells
+    (a version per row, bumped by every cell update), the widths, the scroll,
+    the styles or the focus. The cursor row, the hovered row and the header are
+    always drawn by DataTable itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._drawn_widths: list[int] = []
+        self._versions: dict[RowKey, int] = {}  # row -> version of its cells
+        self._version = 0  # the last version given
+        self._layout = 0  # bumped when every row's line may change (columns, styles)
+        self._lines: dict[RowKey, tuple[tuple[Any, ...], Strip]] = {}  # row -> (key, line)
+        self._single_height = True  # every row one line high (else no line is kept)
+        self._frame: tuple[Any, ...] = ()  # what every line of this frame depends on
+
+    # -- the versions of the rows' cells ---------------------------------------------
+    def _bump(self, row_key: RowKey) -> None:
+        self._version += 1
+        self._versions[row_key] = self._version
+
+    def add_row(
+        self,
+        *cells: CellType,
+        height: int | None = 1,
+        key: str | None = None,
+        label: Any = None,
+    ) -> RowKey:
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        if height != 1:
+            self._single_height = False
+        self._bump(row_key)
+        return row_key
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        super().remove_row(row_key)
+        key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        self._versions.pop(key, None)
+        self._lines.pop(key, None)
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: CellType,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        self._bump(RowKey(row_key) if isinstance(row_key, str) else row_key)
+
+    def add_column(self, *args: Any, **kwargs: Any) -> ColumnKey:
+        self._forget_lines()
+        return super().add_column(*args, **kwargs)
+
+    def remove_column(self, column_key: ColumnKey | str) -> None:
+        self._forget_lines()
+        super().remove_column(column_key)
+
+    def clear(self, columns: bool = False) -> Any:
+        self._forget_lines()
+        self._versions.clear()
+        self._single_height = True
+        return super().clear(columns)
+
+    def sort(self, *args: Any, **kwargs: Any) -> Any:
+        self._forget_lines()
+        return super().sort(*args, **kwargs)
+
+    def notify_style_update(self) -> None:
+        self._forget_lines()
+        super().notify_style_update()
+
+    def _forget_lines(self) -> None:
+        self._layout += 1
+        self._lines.clear()
+
+    # -- drawing ---------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = (
+            self._layout,
+            self.size.width,
+            self.scroll_offset.x,
+            tuple(c.get_render_width(self) for c in self.columns.values()),
+            self.rich_style,
+            self.get_pseudo_class_state(),
+            self.cursor_type,
+            self.show_row_labels,
+            self.fixed_columns,
+            self.zebra_stripes,
+        )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        row_key, key = self._line_key(y)
+        if row_key is None:
+            return super().render_line(y)
+        kept = self._lines.get(row_key)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        strip = super().render_line(y)
+        self._lines[row_key] = (key, strip)
+        return strip
+
+    def _line_key(self, y: int) -> tuple[RowKey | None, tuple[Any, ...]]:
+        """The row drawn on line ``y`` of the widget and what its line depends
+        on; no row when DataTable should draw the line itself."""
+        if not self._single_height or self.fixed_rows or self.cursor_type not in ("row", "none"):
+            return None, ()
+        header = self.header_height if self.show_header else 0
+        if y < header or not self._frame:
+            return None, ()
+        index = self.scroll_offset.y + y - header
+        if index >= self.row_count or index in (
+            self.cursor_coordinate.row,
+            self.hover_coordinate.row,
+        ):
+            return None, ()
+        row_key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key
+        version = self._versions.get(row_key)
+        if version is None:
+            return None, ()
+        return row_key, (version, index % 2, *self._frame)
 
     def reorder(self, keys: list[str]) -> None:
         """Put the rows in the order of ``keys`` (every row's key, once).
