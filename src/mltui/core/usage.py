@@ -85,6 +85,14 @@ class Usage:
         return USAGE_COLUMNS + ((GPU_COLUMN,) if self.gpu is not None else ())
 
 
+def _services_by_key(snapshot: Snapshot) -> dict[str, Service]:
+    """Each service by its key (the first of that key, as Snapshot.service finds)."""
+    out: dict[str, Service] = {}
+    for svc in snapshot.services():
+        out.setdefault(svc.key, svc)
+    return out
+
+
 # -- sums ------------------------------------------------------------------------
 def stack_stats(stack: Stack, stats: Mapping[str, ContainerStats]) -> ServiceStats:
     """The sums over every service of a stack (None where no replica had the figure)."""
@@ -216,25 +224,27 @@ def with_usage(
     stack's sums. ``compact``: short figures (``25%``, ``259M``), MEM without
     its limit (the detail names it)."""
     stats, gpu = usage.stats, usage.gpu
+    stacks = {s.key: s for s in snapshot.stacks}
+    by_key = _services_by_key(snapshot)
     out: list[Row] = []
     for row in rows:
         cells: list[tuple[str, Tone]]
         reps: Iterable[Replica]
         if row.id.level is Level.STACK:
-            stack = next((s for s in snapshot.stacks if s.key == row.id.stack), None)
+            stack = stacks.get(row.id.stack)
             services = stack.services if stack is not None else ()
             reps = [r for s in services for r in s.replicas]
             running = any(r.running for r in reps)
             sums = stack_stats(stack, stats) if stack is not None else ServiceStats()
             cells = _sum_cells(sums, running, compact)
         elif row.id.level is Level.SERVICE:
-            svc = snapshot.service(row.id.service)
+            svc = by_key.get(row.id.service)
             reps = svc.replicas if svc is not None else ()
             running = any(r.running for r in reps)
             sums = service_stats(svc, stats) if svc is not None else ServiceStats()
             cells = _sum_cells(sums, running, compact)
         else:
-            svc = snapshot.service(row.id.service)
+            svc = by_key.get(row.id.service)
             rep = next((r for r in svc.replicas if r.key == row.id.replica), None) if svc else None
             reps = [rep] if rep is not None else []
             cells = _replica_cells(stats.get(rep.container_id) if rep else None, compact)
@@ -256,12 +266,13 @@ def needed_targets(
     row its replicas (for the sums), a stack row every replica in it."""
     wanted: dict[str, bool] = {}  # container id -> running
     stacks = {s.key: s for s in snapshot.stacks}
+    by_key = _services_by_key(snapshot)
     for row in shown:
         if row.level is Level.STACK:
             stack = stacks.get(row.stack)
             services: Iterable[Service] = stack.services if stack is not None else ()
         else:
-            svc = snapshot.service(row.service)
+            svc = by_key.get(row.service)
             services = (svc,) if svc is not None else ()
         for svc in services:
             for rep in svc.replicas:
