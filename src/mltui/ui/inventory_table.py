@@ -17,6 +17,8 @@ from ..core.inventory.times import human_age
 from ..core.report import engine_line
 from ..core.textsafe import safe_text
 
+_HEADER = RowKey("\0header")  # the header line's place among the kept lines
+
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
@@ -48,6 +50,8 @@ class InventoryTable(DataTable):
         self._lines: dict[RowKey, tuple[tuple[Any, ...], Strip]] = {}  # row -> (key, line)
         self._single_height = True  # every row one line high (else no line is kept)
         self._frame: tuple[Any, ...] = ()  # what every line of this frame depends on
+        self._places = (0, 0, -2, -2)  # this frame's scroll, header, hover and cursor rows
+        self._header: tuple[tuple[Any, ...], Strip] | None = None  # the header's line
 
     # -- the versions of the rows' cells ---------------------------------------------
     def _bump(self, row_key: RowKey) -> None:
@@ -109,6 +113,7 @@ class InventoryTable(DataTable):
     def _forget_lines(self) -> None:
         self._layout += 1
         self._lines.clear()
+        self._header = None
 
     # -- drawing ---------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -124,38 +129,51 @@ class InventoryTable(DataTable):
             self.fixed_columns,
             self.zebra_stripes,
         )
+        # the row under the mouse is highlighted only while the mouse is over the
+        # table (DataTable drops its hover cursor when the mouse leaves)
+        self._places = (
+            self.scroll_offset.y,
+            self.header_height if self.show_header else 0,
+            self.hover_coordinate.row if self.mouse_hover else -2,
+            self.cursor_coordinate.row if self.show_cursor else -2,
+        )
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         row_key, key = self._line_key(y)
         if row_key is None:
             return super().render_line(y)
-        kept = self._lines.get(row_key)
+        kept = self._lines.get(row_key) if row_key is not _HEADER else self._header
         if kept is not None and kept[0] == key:
             return kept[1]
         strip = super().render_line(y)
-        self._lines[row_key] = (key, strip)
+        if row_key is _HEADER:
+            self._header = (key, strip)
+        else:
+            self._lines[row_key] = (key, strip)
         return strip
 
     def _line_key(self, y: int) -> tuple[RowKey | None, tuple[Any, ...]]:
-        """The row drawn on line ``y`` of the widget and what its line depends
-        on; no row when DataTable should draw the line itself."""
+        """The row drawn on line ``y`` of the widget (or _HEADER) and what its
+        line depends on; no row when DataTable should draw the line itself (the
+        row under the mouse, rows of several lines, a column cursor)."""
         if not self._single_height or self.fixed_rows or self.cursor_type not in ("row", "none"):
             return None, ()
-        header = self.header_height if self.show_header else 0
-        if y < header or not self._frame:
+        if not self._frame:
             return None, ()
-        index = self.scroll_offset.y + y - header
-        if index >= self.row_count or index in (
-            self.cursor_coordinate.row,
-            self.hover_coordinate.row,
-        ):
+        scroll_y, header, hover, cursor = self._places
+        if y < header:
+            if header != 1 or hover == -1:
+                return None, ()  # the mouse over the header highlights a label
+            return _HEADER, self._frame
+        index = scroll_y + y - header
+        if index >= self.row_count or index == hover:
             return None, ()
         row_key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key
         version = self._versions.get(row_key)
         if version is None:
             return None, ()
-        return row_key, (version, index % 2, *self._frame)
+        return row_key, (version, index % 2, index == cursor, *self._frame)
 
     def reorder(self, keys: list[str]) -> None:
         """Put the rows in the order of ``keys`` (every row's key, once).
