@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .detail import Detail, Piece
-from .gpu import HostGpus
+from .gpu import HostGpus, read_host
 from .inventory.model import Replica, Service, Snapshot, Stack
 from .report import Level, Row, RowId, Tone
 from .stats import (
@@ -72,6 +72,25 @@ def gpu_use(host: HostGpus) -> dict[str, GpuUse]:
     return {cid: GpuUse(memory[cid], busy.get(cid), tuple(where.get(cid, ()))) for cid in memory}
 
 
+class GpuReads:
+    """What each container uses of the GPUs, read from NVML at each :meth:`read`;
+    a host without a GPU NVML can read is asked once, not again (no driver, no
+    cost per refresh). ``nvml_factory``: None for nvidia-ml-py itself."""
+
+    def __init__(self, nvml_factory: Callable[[], Any] | None = None) -> None:
+        self.nvml_factory = nvml_factory
+        self.gpu_host: bool | None = None  # None: not asked yet
+
+    def read(self) -> dict[str, GpuUse] | None:
+        """Per container its GPU use; None when the host has no GPU NVML can read."""
+        if self.gpu_host is False:
+            return None
+        host = read_host(self.nvml_factory() if self.nvml_factory else None)
+        if self.gpu_host is None:
+            self.gpu_host = bool(host.gpus)
+        return gpu_use(host) if self.gpu_host else None
+
+
 @dataclass(frozen=True)
 class Usage:
     """The figures the table shows: per container id its stats, and on a GPU host
@@ -117,6 +136,12 @@ def _gpu_sum(replicas: Iterable[Replica], gpu: Mapping[str, GpuUse]) -> int | No
     values = [gpu[r.container_id].memory_bytes for r in replicas if r.container_id in gpu]
     present = [v for v in values if v is not None]
     return sum(present) if present else None
+
+
+def gpu_memory(replicas: Iterable[Replica], gpu: Mapping[str, GpuUse] | None) -> int | None:
+    """The GPU memory the replicas' processes hold, summed; None without a GPU
+    (``gpu`` None) or when NVML lists no process of theirs."""
+    return None if gpu is None else _gpu_sum(replicas, gpu)
 
 
 # -- the order ---------------------------------------------------------------------

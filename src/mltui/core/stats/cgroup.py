@@ -253,9 +253,9 @@ class CgroupFiles:
             if files is None:
                 return None
             sample = self._v2(files) if self.unified else self._v1(files)
-            if sample.memory_usage is None and sample.cpu_ns is None:
-                if not os.path.isdir(files["dir"]):
-                    return None  # the directory went away while it was read: gone
+            nothing = sample.memory_usage is None and sample.cpu_ns is None
+            if nothing and not os.path.isdir(files["dir"]):
+                return None  # the directory went away while it was read: gone
         if system_ns is None:
             system_ns = self.system_ns()
         rx, tx = (None, None)
