@@ -103,3 +103,16 @@ async def test_kept_lines_draw_what_datatable_draws_after_updates_scroll_and_cur
         both(lambda t: t.remove_row("k29"))
         await same("a row removed above")
         assert "512.0MiB / 1.0GiB" in "".join(lines(ours)[0])
+        # the row under the mouse: highlighted while the mouse is there, not after
+        for table in (ours, plain):  # from one row to another, the mouse still over it
+            await pilot.hover(table, offset=(3, 4))
+            await pilot.pause()
+            await pilot.hover(table, offset=(3, 6))
+            await pilot.pause()
+            if table is ours:
+                hovered = lines(ours)
+        assert hovered == lines(plain)
+        left = lines(ours)
+        await pilot.hover(Static, offset=(1, 0))
+        await pilot.pause()
+        assert left == lines(plain) and hovered != left
