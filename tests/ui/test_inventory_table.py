@@ -72,7 +72,11 @@ async def test_kept_lines_draw_what_datatable_draws_after_updates_scroll_and_cur
             await pilot.pause()
             (text, segments), (plain_text, plain_segments) = lines(ours), lines(plain)
             assert text == plain_text, what
-            assert segments == plain_segments, what  # the styles too
+            # the styles too, and the row index DataTable puts in each cell's meta
+            differ = [
+                i for i, (a, b) in enumerate(zip(segments, plain_segments, strict=True)) if a != b
+            ]
+            assert not differ, (what, differ)
 
         for i in range(40):
             both(
@@ -102,6 +106,17 @@ async def test_kept_lines_draw_what_datatable_draws_after_updates_scroll_and_cur
         await same("the cursor row's cell changed style")
         both(lambda t: t.remove_row("k29"))
         await same("a row removed above")
+        # put back in another order: ours moves its rows (their drawn lines go with
+        # them), DataTable has them added again in that order
+        order = [f"k{i}" for i in (*range(20, 40), *range(20)) if i != 29]
+        cells = {key: plain.get_row(key) for key in order}
+        ours.reorder(order)
+        plain.clear()
+        for key in order:
+            plain.add_row(*cells[key], key=key)
+        plain.move_cursor(row=ours.cursor_row, animate=False)
+        plain.scroll_to(y=ours.scroll_y, animate=False)
+        await same("the rows in another order")
         assert "512.0MiB / 1.0GiB" in "".join(lines(ours)[0])
         # the row under the mouse: highlighted while the mouse is there, not after
         for table in (ours, plain):  # from one row to another, the mouse still over it

@@ -37,9 +37,9 @@ class InventoryTable(DataTable):
     after any cell update (its caches are keyed by a table-wide update count),
     which with usage columns refreshing every interval was most of mltui's CPU.
     A row's line is drawn again only when something it shows changed: its cells
-    (a version per row, bumped by every cell update), the widths, the scroll,
-    the styles or the focus. The cursor row, the hovered row and the header are
-    always drawn by DataTable itself."""
+    (a version per row, bumped by every cell update), its place, the widths, the
+    scroll, the styles, the focus or the cursor. The row under the mouse (while
+    the mouse is over the table) is always drawn by DataTable itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,7 +173,8 @@ class InventoryTable(DataTable):
         version = self._versions.get(row_key)
         if version is None:
             return None, ()
-        return row_key, (version, index % 2, index == cursor, *self._frame)
+        # the index too: DataTable marks each cell with its row index (for the mouse)
+        return row_key, (version, index, index == cursor, *self._frame)
 
     def reorder(self, keys: list[str]) -> None:
         """Put the rows in the order of ``keys`` (every row's key, once).
@@ -190,14 +191,23 @@ class InventoryTable(DataTable):
         if first is None:
             return
         moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
+        # the same cells: their version goes with them, and their drawn line (good
+        # again if they come back to the same index)
+        kept: dict[str | None, tuple[int | None, Any]] = {}
         for key in placed[first:]:
             row = self.rows[key]
             height = None if row.auto_height else row.height
             moved[key.value] = (self.get_row(key), height, row.label)
+            kept[key.value] = (self._versions.get(key), self._lines.get(key))
             self.remove_row(key)
         for name in keys[first:]:
             cells, height, label = moved[name]
-            self.add_row(*cells, key=name, height=height, label=label)
+            row_key = self.add_row(*cells, key=name, height=height, label=label)
+            version, line = kept[name]
+            if version is not None:
+                self._versions[row_key] = version
+                if line is not None:
+                    self._lines[row_key] = line
 
     def watch_virtual_size(self) -> None:
         # DataTable measures new cells on idle, after a frame may already have
