@@ -18,7 +18,6 @@ It creates containers labelled `mltui.bench` and removes them at the end.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,17 +25,25 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import (
+    CLK,
+    REPO,
+    cpu_ticks,
+    print_table,
+    remove_labelled,
+    run_sleepers,
+    status_kib,
+    tmux_launch,
+)
+
 sys.path.insert(0, str(REPO / "src"))
 
 sys.path.insert(0, str(REPO / "tests"))
-from testimages import TEST_BASE  # noqa: E402
+from testimages import TEST_BASE
 
-from mltui.core.engine import Engine  # noqa: E402
-from mltui.core.inventory import Inventory  # noqa: E402
-from mltui.deploy.images import ensure_image  # noqa: E402
-
-CLK = os.sysconf("SC_CLK_TCK")
+from mltui.core.engine import Engine
+from mltui.core.inventory import Inventory
+from mltui.deploy.images import ensure_image
 
 
 def sh(*cmd: str, check: bool = True) -> str:
@@ -44,29 +51,11 @@ def sh(*cmd: str, check: bool = True) -> str:
 
 
 def make_containers(image: str, count: int, prefix: str) -> list[str]:
-    ids = []
-    for i in range(count):
-        ids.append(
-            sh(
-                "docker",
-                "run",
-                "-d",
-                "--label",
-                "mltui.bench=1",
-                "--name",
-                f"{prefix}{i:03d}",
-                image,
-                "sleep",
-                "infinity",
-            ).strip()
-        )
-    return ids
+    return run_sleepers(sh, image, count, prefix, "mltui.bench")
 
 
 def remove_all() -> None:
-    ids = sh("docker", "ps", "-aq", "--filter", "label=mltui.bench").split()
-    if ids:
-        sh("docker", "rm", "-f", *ids, check=False)
+    remove_labelled(sh, "mltui.bench")
 
 
 def calls_per_refresh() -> tuple[int, int, float]:
@@ -116,51 +105,18 @@ def cli_ps() -> float:
     return time.perf_counter() - start
 
 
-def descendants(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            child = int(entry.name)
-            out.append(child)
-            out.extend(descendants(child))
-    return out
-
-
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return status_kib(pid, "VmRSS") / 1024
 
 
 def launch(
     command: str, marker: str, session: str, timeout: float = 30.0
 ) -> tuple[float, list[int]]:
     """Start ``command`` in a detached tmux at 200x50; seconds until ``marker`` is on screen."""
-    sh("tmux", "kill-session", "-t", session, check=False)
-    start = time.perf_counter()
-    sh("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
-    deadline = start + timeout
-    while time.perf_counter() < deadline:
-        screen = sh("tmux", "capture-pane", "-p", "-t", session, check=False)
-        if marker in screen:
-            took = time.perf_counter() - start
-            pane = int(sh("tmux", "display-message", "-p", "-t", session, "#{pane_pid}").strip())
-            return took, [pane, *descendants(pane)]
-        time.sleep(0.01)
-    raise SystemExit(f"{command}: {marker!r} not on screen after {timeout}s:\n{screen}")
+    try:
+        return tmux_launch(sh, session, command, marker, (200, 50), timeout, 0.01)
+    except RuntimeError as exc:
+        raise SystemExit(f"{command}: {exc}") from None
 
 
 def dockerd_pid() -> int:
@@ -293,11 +249,7 @@ def main() -> None:
         )
     finally:
         remove_all()
-    print()
-    print(f"| measure ({args.containers} containers) | mltui | baseline, same run |")
-    print("| --- | --- | --- |")
-    for name, ours, theirs in results:
-        print(f"| {name} | {ours} | {theirs} |")
+    print_table(results, (f"measure ({args.containers} containers)", "mltui", "baseline, same run"))
 
 
 if __name__ == "__main__":

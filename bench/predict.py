@@ -19,22 +19,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import REPO, demo_stack, print_table
+
 sys.path.insert(0, str(REPO / "src"))
 
-import numpy as np  # noqa: E402
-import requests  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import requests
+from PIL import Image
 
-from mltui.core import predict as core  # noqa: E402
-from mltui.deploy.stacks import DEMO_DIR  # noqa: E402
+from mltui.core import predict as core
+from mltui.deploy.stacks import DEMO_DIR
 
 TEST_IMAGES = DEMO_DIR / "test-images"
 
@@ -69,18 +68,6 @@ def jpegs(folder: Path, count: int) -> list[Path]:
         Image.open(src).convert("RGB").resize((640, 480)).save(dest, quality=90)
         out.append(dest)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def mltui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mltui.cli", *args], capture_output=True, text=True, check=False
-    )
 
 
 def main() -> None:
@@ -130,13 +117,7 @@ def main() -> None:
         )
 
         # 3. end to end against the demo's 4 replicas
-        name, port = "mltuibenchpredict", free_port()
-        up = mltui("demo", "up", "--detach", "--name", name, "--port", str(port),
-                   "--notebook-port", str(free_port()))  # fmt: skip
-        if up.returncode != 0:
-            raise SystemExit(f"demo up failed:\n{up.stderr}")
-        try:
-            url = f"http://127.0.0.1:{port}"
+        with demo_stack("mltuibenchpredict") as url:
             live = core.detect(url, "my_model")
             core.run(live, folder, options=core.RunOptions(concurrency=args.concurrency))  # warm
             start = time.perf_counter()
@@ -157,14 +138,8 @@ def main() -> None:
                     f"the article's sequential client {n / theirs:.1f} images/s ({theirs / ours:.1f}x)",
                 )
             )
-        finally:
-            mltui("demo", "down", "--name", name)
 
-    print()
-    print("| measure | mltui | baseline, same run |")
-    print("| --- | --- | --- |")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

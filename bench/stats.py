@@ -12,7 +12,9 @@ Scenarios (issue 13, "How it must stay cheap"):
   every second); mltui's peak RSS (VmHWM) with the N containers is read after.
 - ``churn``: the demo stack (``mltui demo up``) plus one swarm service that
   crash-loops (its task exits after ~2 s, restart condition any, delay 1 s);
-  the same measures, both viewers, same run.
+  the same measures, both viewers, same run; and the viewers' own processes
+  compared alone (mltui against lazydocker, without dockerd), since restarting
+  the crash loop costs dockerd the same whoever watches.
 
 By default everything runs on a private engine the bench starts and removes
 (tests/second_engine.py: its own dockerd, containerd, bridge and one-node
@@ -51,16 +53,27 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _common import (
+    CLK,
+    REPO,
+    print_table,
+    process_tree,
+    remove_labelled,
+    run_sleepers,
+    status_kib,
+    tmux_launch,
+)
+from _common import cpu_ticks as ticks
+from _common import mltui as run_mltui
+
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests"))
-from second_engine import SecondEngine  # noqa: E402
-from testimages import TEST_BASE  # noqa: E402
+from second_engine import SecondEngine
+from testimages import TEST_BASE
 
-from mltui.core.config import Config  # noqa: E402
-from mltui.deploy.images import ensure_image  # noqa: E402
+from mltui.core.config import Config
+from mltui.deploy.images import ensure_image
 
-CLK = os.sysconf("SC_CLK_TCK")
 LABEL = "mltui.bench.stats"
 PREFIX = "mltuibenchstats"
 CRASHLOOP = "mltuibench-crashloop"
@@ -92,46 +105,6 @@ def sh(*cmd: str, check: bool = True, stdin: str | None = None) -> str:
 
 
 # -- /proc ----------------------------------------------------------------------------
-def children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry.name))
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    out = [pid]
-    for child in children(pid):
-        out.extend(tree(child))
-    return out
-
-
-def ticks(pid: int) -> int:
-    """utime + stime of one process, in clock ticks (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def status_kib(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def pid_of(name: str) -> int:
     """The engine's dockerd or containerd (the private engine's, when there is one)."""
     if f"{name}_pid" in ENGINE:
@@ -181,7 +154,7 @@ def measure(pids: list[int], seconds: float) -> Window:
     took = time.monotonic() - start
     after_pids = set(pids)
     if pids:
-        after_pids.update(tree(pids[0]))
+        after_pids.update(process_tree(pids[0]))
     used = sum(ticks(p) - before.get(p, 0) for p in after_pids)
     d, c = ticks(engine) - before_d, ticks(shim) - before_c
 
@@ -195,18 +168,7 @@ def measure(pids: list[int], seconds: float) -> Window:
 def launch(session: str, command: str, marker: str, timeout: float = 60.0) -> list[int]:
     """``command`` on screen in a detached tmux session; its process tree once
     ``marker`` is on screen."""
-    sh("tmux", "kill-session", "-t", session, check=False)
-    sh("tmux", "new-session", "-d", "-s", session, "-x", str(COLS), "-y", str(ROWS), command)
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = sh("tmux", "capture-pane", "-p", "-t", session, check=False)
-        if marker in screen:
-            pane = int(sh("tmux", "display-message", "-p", "-t", session, "#{pane_pid}").strip())
-            return tree(pane)
-        time.sleep(0.1)
-    sh("tmux", "kill-session", "-t", session, check=False)
-    raise RuntimeError(f"{marker!r} not on screen after {timeout:.0f}s:\n{screen}")
+    return tmux_launch(sh, session, command, marker, (COLS, ROWS), timeout, 0.1)[1]
 
 
 @dataclass
@@ -267,37 +229,15 @@ class Viewers:
 
 # -- what each scenario starts, and removes ------------------------------------------------
 def make_containers(image: str, count: int) -> None:
-    for i in range(count):
-        sh(
-            "docker",
-            "run",
-            "-d",
-            "--label",
-            f"{LABEL}=1",
-            "--name",
-            f"{PREFIX}{i:03d}",
-            image,
-            "sleep",
-            "infinity",
-        )
+    run_sleepers(sh, image, count, PREFIX, LABEL)
 
 
 def remove_containers() -> None:
-    ids = sh("docker", "ps", "-aq", "--filter", f"label={LABEL}", check=False).split()
-    if ids:
-        sh("docker", "rm", "-f", *ids, check=False)
+    remove_labelled(sh, LABEL)
 
 
 def mltui_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**engine_env(), "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "mltui", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=REPO,
-    )
+    return run_mltui(*args, env=engine_env())
 
 
 STAND_IN = """version: "3.8"
@@ -426,6 +366,17 @@ def compare(name: str, ours: Window, theirs: Window | None) -> Row:
     )
 
 
+def own_row(name: str, ours: Window, theirs: Window | None) -> Row:
+    """The viewers' own processes alone, without dockerd: under churn dockerd's
+    cost of restarting the crash loop is in both combined figures and is no
+    viewer's doing."""
+    mine = f"mltui {ours.viewer:.2f}%"
+    if theirs is None:
+        return (name, mine, "lazydocker not found ($LAZYDOCKER or PATH): mltui alone")
+    ratio = theirs.viewer / ours.viewer if ours.viewer > 0 else float("inf")
+    return (name, mine, f"lazydocker {theirs.viewer:.2f}%; ratio {ratio:.1f}x")
+
+
 def floor_row(name: str, w: Window) -> Row:
     return (
         name,
@@ -435,8 +386,10 @@ def floor_row(name: str, w: Window) -> Row:
 
 
 def scenario_rows(
-    viewers: Viewers, marker: str, seconds: float, label: str, rss: bool
+    viewers: Viewers, marker: str, seconds: float, label: str, rss: bool, own: bool = False
 ) -> list[Row]:
+    """The engine's floor, then both viewers; ``rss``: mltui's peak memory too;
+    ``own``: the viewers' own CPU compared without dockerd's."""
     rows: list[Row] = []
     rows.append(floor_row(f"{label}: engine alone, {seconds:.0f} s", measure([], seconds)))
     lazy = viewers.run_lazydocker(marker, seconds)
@@ -447,6 +400,10 @@ def scenario_rows(
     rows.append(
         compare(f"{label}: CPU, mltui stats every {LAZYDOCKER_RATE_S:g} s{same}", at_lazy, lazy)
     )
+    if own:
+        rows.append(own_row(f"{label}: viewer's own CPU, mltui stats every 2 s", at_default, lazy))
+        rate = f"{LAZYDOCKER_RATE_S:g} s"
+        rows.append(own_row(f"{label}: viewer's own CPU, mltui stats every {rate}", at_lazy, lazy))
     if rss:
         peak = max(at_default.rss_peak_mib, at_lazy.rss_peak_mib)
         theirs = f"lazydocker {lazy.rss_peak_mib:.0f} MiB" if lazy else ""
@@ -519,7 +476,7 @@ def main() -> int:
                 note = start_churn(image, demo)
                 print(f"churn: {note}", flush=True)
                 settle_churn()
-                rows += scenario_rows(viewers, CRASHLOOP, args.seconds, "churn", False)
+                rows += scenario_rows(viewers, CRASHLOOP, args.seconds, "churn", False, own=True)
                 rows.append(("churn: what runs", note, f"engine: {args.engine}"))
     except KeyboardInterrupt:
         print("interrupted: removing what the bench started", file=sys.stderr)
@@ -531,12 +488,8 @@ def main() -> int:
         ENGINE.clear()
     print()
     print(f"engine: {args.engine}; {'lazydocker ' + lazydocker if lazydocker else 'no lazydocker'}")
-    print(
-        f"| measure (% of one core, {args.seconds:.0f} s windows) | mltui | lazydocker, same run |"
-    )
-    print("| --- | --- | --- |")
-    for name, ours, theirs in rows:
-        print(f"| {name} | {ours} | {theirs} |")
+    header = (f"measure (% of one core, {args.seconds:.0f} s windows)", "mltui")
+    print_table(rows, (*header, "lazydocker, same run"), gap=False)
     return 0
 
 

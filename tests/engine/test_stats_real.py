@@ -100,16 +100,26 @@ def test_busy_idle_and_200mib_match_docker_stats_on_both_readers(container_facto
         "the tmpfs file written",
         lambda: (local.read([t[hold]])[t[hold].container_id].memory_bytes or 0) >= 200 * MIB,
     )
-    try:
-        all_targets = list(t.values())
+    all_targets = list(t.values())
+    burn_id = t[burn].container_id
+
+    def busy_sample():
+        """Both readers' figures and docker stats' over one window, once the busy
+        container shows as busy in all three (a loaded machine can leave `yes`
+        under half a core for a window: the next one is taken, up to a deadline)."""
         local.read(all_targets)
         api.read(all_targets)
         time.sleep(1.0)  # the CPU sampling window: the measurement itself
-        by_cgroups = local.read(all_targets)
-        by_api = api.read(all_targets)
+        by_cgroups, by_api = local.read(all_targets), api.read(all_targets)
+        reference = docker_stats(burn, idle, hold)
+        figures = (by_cgroups[burn_id].cpu_percent, by_api[burn_id].cpu_percent)
+        busy = all(c is not None and c > 50 for c in figures) and reference[burn]["cpu"] > 50
+        return (by_cgroups, by_api, reference) if busy else None
+
+    try:
+        by_cgroups, by_api, reference = wait_for("yes > /dev/null over half a core", busy_sample)
     finally:
         api.close()
-    reference = docker_stats(burn, idle, hold)
 
     for figures, source in ((by_cgroups, "cgroup"), (by_api, "api")):
         f = {name: figures[t[name].container_id] for name in t}
@@ -189,10 +199,17 @@ def test_ps_stats_json_and_table(container_factory):
     burn = container_factory("psburn", "-m", "256m", command=("sh", "-c", "yes > /dev/null"))
     env = {**os.environ, "NO_COLOR": "1"}
     run = [sys.executable, "-m", "mltui", "ps", "--stats"]
-    out = subprocess.run([*run, "--json"], capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0, out.stderr
-    services = [s for st in json.loads(out.stdout)["stacks"] for s in st["services"]]
-    svc = next(s for s in services if s["name"] == burn)
+
+    def busy_service():
+        """The service of `ps --stats --json` once its replica shows over half a
+        core (one 1 s window each run; a loaded machine may need another)."""
+        out = subprocess.run([*run, "--json"], capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 0, out.stderr
+        services = [s for st in json.loads(out.stdout)["stacks"] for s in st["services"]]
+        svc = next(s for s in services if s["name"] == burn)
+        return svc if (svc["replicas"][0]["cpu_percent"] or 0) > 50 else None
+
+    svc = wait_for("ps --stats: yes > /dev/null over half a core", busy_service, timeout=120)
     rep = svc["replicas"][0]
     assert rep["cpu_percent"] > 50
     assert rep["memory_limit_bytes"] == 256 * MIB

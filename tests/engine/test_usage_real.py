@@ -18,7 +18,7 @@ import time
 import uuid
 
 import pytest
-from helpers import wait_for
+from helpers import docker, wait_for
 
 from mltui.core.detail import detail
 from mltui.core.engine import Engine
@@ -157,3 +157,53 @@ def test_the_dashboard_with_no_stats_then_t_in_a_real_terminal(container_factory
                  interval=0.1)  # fmt: skip
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_ps_stats_and_top_carry_gpu_memory_from_nvml(container_factory, capsys):
+    """GPU memory per replica and per service in `ps --stats [--json]` and `top`,
+    from NVML's process list (the fake NVML names a real container's process,
+    as the TUI's GPU MEM test does); null and no column where NVML sees no GPU."""
+    from nvml_fake import H100, FakeNvml
+
+    from mltui.cli import build_parser, ps, top
+    from mltui.core.stats import format_bytes
+
+    gpu = container_factory("h13ps-gpu")
+    plain = container_factory("h13ps-plain")
+    pid = int(docker("inspect", "-f", "{{.State.Pid}}", gpu).strip())
+    host = [{**H100, "procs": [(pid, 1500 * MIB)]}]
+
+    def ps_json(nvml):
+        args = build_parser().parse_args(["ps", "--stats", "--json"])
+        assert ps.run(args, nvml_factory=nvml) == 0
+        data = json.loads(capsys.readouterr().out)
+        return {s["name"]: s for st in data["stacks"] for s in st["services"]}
+
+    services = ps_json(lambda: FakeNvml(host))
+    assert services[gpu]["replicas"][0]["gpu_memory_bytes"] == 1500 * MIB
+    assert services[gpu]["gpu_memory_bytes"] == 1500 * MIB  # the service's sum
+    assert services[plain]["replicas"][0]["gpu_memory_bytes"] is None  # no GPU process
+    assert services[plain]["gpu_memory_bytes"] is None
+    assert services[gpu]["replicas"][0]["memory_bytes"] > 0  # the other figures still there
+    no_gpu = ps_json(lambda: FakeNvml([]))
+    assert no_gpu[gpu]["replicas"][0]["gpu_memory_bytes"] is None
+    assert no_gpu[gpu]["gpu_memory_bytes"] is None
+
+    for argv in (["ps", "--stats"], ["top", "--once", "--interval", "0.5"]):
+        module = ps if argv[0] == "ps" else top
+        assert module.run(build_parser().parse_args(argv), nvml_factory=lambda: FakeNvml(host)) == 0
+        lines = capsys.readouterr().out.splitlines()
+        header = next(x for x in lines if x.lstrip().startswith("NAME"))
+        assert header.split()[-4:] == ["CPU", "MEM", "GPU", "MEM"], header
+        line = next(x for x in lines if x.strip().startswith(gpu))
+        assert line.rstrip().endswith(format_bytes(1500 * MIB)), line
+        other = next(x for x in lines if x.strip().startswith(plain))
+        assert format_bytes(1500 * MIB) not in other, other
+    assert (
+        top.run(
+            build_parser().parse_args(["top", "--once", "--interval", "0.5"]),
+            nvml_factory=lambda: FakeNvml([]),
+        )
+        == 0
+    )
+    assert "GPU MEM" not in capsys.readouterr().out

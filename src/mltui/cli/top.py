@@ -14,14 +14,15 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .common import connect, exits_when_down, load_config
 
 if TYPE_CHECKING:
     from ..core.inventory import Inventory
-    from ..core.stats import ContainerStats, StatsReader
+    from ..core.stats import StatsReader
+    from ..core.usage import GpuReads, Usage
 
 CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear the screen
 FIRST_SAMPLE_S = 1.0  # the first frame's CPU % needs two samples this far apart
@@ -50,9 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--services", action="store_true", help="services only, no replica rows")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, nvml_factory: Callable[[], Any] | None = None) -> int:
+    """``nvml_factory``: NVML for the GPU MEM column (None: nvidia-ml-py itself)."""
     from ..core.inventory import Inventory
     from ..core.stats import StatsReader
+    from ..core.usage import GpuReads
 
     interval = args.interval
     if interval is None:
@@ -65,15 +68,16 @@ def run(args: argparse.Namespace) -> int:
     engine = connect(args.host)
     inventory = Inventory(engine)
     reader = StatsReader(engine)
+    gpu = GpuReads(nvml_factory)
     try:
         with exits_when_down("mltui top"):
             # the first frame: two reads a moment apart (CPU % is their difference)
-            _frame(args, inventory, reader, pause=min(FIRST_SAMPLE_S, interval), live=live)
+            _frame(args, inventory, reader, gpu, pause=min(FIRST_SAMPLE_S, interval), live=live)
             if not live:
                 return 0
             with _keys() as pressed:
                 while not pressed(interval):
-                    _frame(args, inventory, reader, pause=0.0, live=True)
+                    _frame(args, inventory, reader, gpu, pause=0.0, live=True)
     except KeyboardInterrupt:
         pass
     finally:
@@ -85,16 +89,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _frame(
-    args: argparse.Namespace, inventory: Inventory, reader: StatsReader, pause: float, live: bool
+    args: argparse.Namespace,
+    inventory: Inventory,
+    reader: StatsReader,
+    gpu: GpuReads,
+    pause: float,
+    live: bool,
 ) -> None:
     from ..core.stats import read_rates, snapshot_targets
-    from ..core.usage import sort_snapshot
+    from ..core.usage import Usage, sort_snapshot
 
     snapshot = inventory.snapshot()
     targets = snapshot_targets(snapshot, inventory.inspected)
     stats = read_rates(reader, targets, interval=pause) if pause > 0 else reader.read(targets)
     snapshot = sort_snapshot(snapshot, stats, args.sort)
-    text = _render(snapshot, stats, replicas=not args.services, live=live)
+    usage = Usage(stats, gpu.read())  # GPU MEM per replica and its sums, on a GPU host
+    text = _render(snapshot, usage, replicas=not args.services, live=live)
     if live:
         head = time.strftime("%H:%M:%S") + "  mltui top: q or Ctrl-C quits"
         sys.stdout.write(CLEAR + head + "\n" + text)
@@ -103,7 +113,7 @@ def _frame(
     sys.stdout.flush()
 
 
-def _render(snapshot: Any, stats: dict[str, ContainerStats], replicas: bool, live: bool) -> str:
+def _render(snapshot: Any, usage: Usage, replicas: bool, live: bool) -> str:
     from rich.console import Console
 
     from .ps import _print_table
@@ -119,7 +129,7 @@ def _render(snapshot: Any, stats: dict[str, ContainerStats], replicas: bool, liv
         force_terminal=live and "NO_COLOR" not in os.environ,
         no_color=not live or "NO_COLOR" in os.environ,
     )
-    _print_table(snapshot, replicas=replicas, stats=stats, out=out)
+    _print_table(snapshot, replicas=replicas, usage=usage, out=out)
     lines = buffer.getvalue().splitlines()
     if size is not None:
         lines = lines[: max(1, size.lines - 2)]  # one screen: the header and the cursor line

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .detail import Detail, Piece
-from .gpu import HostGpus
+from .gpu import HostGpus, read_host
 from .inventory.model import Replica, Service, Snapshot, Stack
 from .report import Level, Row, RowId, Tone
 from .stats import (
@@ -72,6 +72,25 @@ def gpu_use(host: HostGpus) -> dict[str, GpuUse]:
     return {cid: GpuUse(memory[cid], busy.get(cid), tuple(where.get(cid, ()))) for cid in memory}
 
 
+class GpuReads:
+    """What each container uses of the GPUs, read from NVML at each :meth:`read`;
+    a host without a GPU NVML can read is asked once, not again (no driver, no
+    cost per refresh). ``nvml_factory``: None for nvidia-ml-py itself."""
+
+    def __init__(self, nvml_factory: Callable[[], Any] | None = None) -> None:
+        self.nvml_factory = nvml_factory
+        self.gpu_host: bool | None = None  # None: not asked yet
+
+    def read(self) -> dict[str, GpuUse] | None:
+        """Per container its GPU use; None when the host has no GPU NVML can read."""
+        if self.gpu_host is False:
+            return None
+        host = read_host(self.nvml_factory() if self.nvml_factory else None)
+        if self.gpu_host is None:
+            self.gpu_host = bool(host.gpus)
+        return gpu_use(host) if self.gpu_host else None
+
+
 @dataclass(frozen=True)
 class Usage:
     """The figures the table shows: per container id its stats, and on a GPU host
@@ -83,6 +102,14 @@ class Usage:
     @property
     def columns(self) -> tuple[str, ...]:
         return USAGE_COLUMNS + ((GPU_COLUMN,) if self.gpu is not None else ())
+
+
+def _services_by_key(snapshot: Snapshot) -> dict[str, Service]:
+    """Each service by its key (the first of that key, as Snapshot.service finds)."""
+    out: dict[str, Service] = {}
+    for svc in snapshot.services():
+        out.setdefault(svc.key, svc)
+    return out
 
 
 # -- sums ------------------------------------------------------------------------
@@ -109,6 +136,12 @@ def _gpu_sum(replicas: Iterable[Replica], gpu: Mapping[str, GpuUse]) -> int | No
     values = [gpu[r.container_id].memory_bytes for r in replicas if r.container_id in gpu]
     present = [v for v in values if v is not None]
     return sum(present) if present else None
+
+
+def gpu_memory(replicas: Iterable[Replica], gpu: Mapping[str, GpuUse] | None) -> int | None:
+    """The GPU memory the replicas' processes hold, summed; None without a GPU
+    (``gpu`` None) or when NVML lists no process of theirs."""
+    return None if gpu is None else _gpu_sum(replicas, gpu)
 
 
 # -- the order ---------------------------------------------------------------------
@@ -216,25 +249,27 @@ def with_usage(
     stack's sums. ``compact``: short figures (``25%``, ``259M``), MEM without
     its limit (the detail names it)."""
     stats, gpu = usage.stats, usage.gpu
+    stacks = {s.key: s for s in snapshot.stacks}
+    by_key = _services_by_key(snapshot)
     out: list[Row] = []
     for row in rows:
         cells: list[tuple[str, Tone]]
         reps: Iterable[Replica]
         if row.id.level is Level.STACK:
-            stack = next((s for s in snapshot.stacks if s.key == row.id.stack), None)
+            stack = stacks.get(row.id.stack)
             services = stack.services if stack is not None else ()
             reps = [r for s in services for r in s.replicas]
             running = any(r.running for r in reps)
             sums = stack_stats(stack, stats) if stack is not None else ServiceStats()
             cells = _sum_cells(sums, running, compact)
         elif row.id.level is Level.SERVICE:
-            svc = snapshot.service(row.id.service)
+            svc = by_key.get(row.id.service)
             reps = svc.replicas if svc is not None else ()
             running = any(r.running for r in reps)
             sums = service_stats(svc, stats) if svc is not None else ServiceStats()
             cells = _sum_cells(sums, running, compact)
         else:
-            svc = snapshot.service(row.id.service)
+            svc = by_key.get(row.id.service)
             rep = next((r for r in svc.replicas if r.key == row.id.replica), None) if svc else None
             reps = [rep] if rep is not None else []
             cells = _replica_cells(stats.get(rep.container_id) if rep else None, compact)
@@ -256,12 +291,13 @@ def needed_targets(
     row its replicas (for the sums), a stack row every replica in it."""
     wanted: dict[str, bool] = {}  # container id -> running
     stacks = {s.key: s for s in snapshot.stacks}
+    by_key = _services_by_key(snapshot)
     for row in shown:
         if row.level is Level.STACK:
             stack = stacks.get(row.stack)
             services: Iterable[Service] = stack.services if stack is not None else ()
         else:
-            svc = snapshot.service(row.service)
+            svc = by_key.get(row.service)
             services = (svc,) if svc is not None else ()
         for svc in services:
             for rep in svc.replicas:

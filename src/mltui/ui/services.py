@@ -79,6 +79,7 @@ class ServicesScreen(ActionKeys):
         self.info: EngineInfo | None = None
         self._rows: dict[str, Row] = {}  # what each table row shows, by key
         self._shown: dict[str, list[Text]] = {}  # the cells as rendered, to diff against
+        self._folded: dict[str, bool] = {}  # whether each row was drawn folded
         self._order: list[str] = []
         self.sort_key = "name"  # name | cpu | mem (core/usage.py SORT_KEYS)
         self.usage: Usage | None = None  # None: stats are off
@@ -164,7 +165,7 @@ class ServicesScreen(ActionKeys):
     def _torn_down(self) -> bool:
         """True while the app is closing: the screen's widgets are gone, and a
         message from an engine worker may still arrive."""
-        return not self.query(EngineBar)
+        return not self.query_children(EngineBar)  # a child: no walk of the whole DOM
 
     def show_engine(self, info: EngineInfo) -> None:
         self.info = info
@@ -202,6 +203,7 @@ class ServicesScreen(ActionKeys):
                     table.remove_row(key)
                     del self._rows[key]
                     del self._shown[key]
+                    del self._folded[key]
             for row in new_rows:
                 self._apply_row(row)
             if new_keys != self._order:
@@ -212,13 +214,16 @@ class ServicesScreen(ActionKeys):
 
     def _apply_row(self, row: Row) -> None:
         """Add the row, or update just the cells whose text or style changed."""
+        shown = self._shown.get(row.key)
+        folded = row.key in self.collapsed
+        if shown is not None and self._rows.get(row.key) == row and self._folded[row.key] == folded:
+            return  # drawn as it is: its cells follow from the row and its fold
         table = self.table
         every = self._cells(row)
         base = [every[i] for i in self._cols]
         at = self._usage_at()
         # CPU and MEM right after READY: in view without scrolling sideways
         cells = base[:at] + every[len(COLUMNS) :] + base[at:]
-        shown = self._shown.get(row.key)
         if shown is None:
             table.add_row(*cells, key=row.key)
         else:
@@ -229,6 +234,7 @@ class ServicesScreen(ActionKeys):
                     table.update_cell(row.key, column_keys[col], after, update_width=True)
         self._rows[row.key] = row
         self._shown[row.key] = cells
+        self._folded[row.key] = folded
 
     def _usage_at(self) -> int:
         """Where the usage columns go among the columns shown: after READY."""
@@ -315,7 +321,9 @@ class ServicesScreen(ActionKeys):
             return
         row = self.cursor_row()
         pieces = detail(self.snapshot, row.id if row is not None else None, self.now())
-        detail_pane.update(_detail_text(pieces))
+        text = _detail_text(pieces)
+        if text != detail_pane.content:  # the same text again would lay the screen out again
+            detail_pane.update(text)
         self._update_usage_pane()
 
     # -- resource usage ------------------------------------------------------------

@@ -19,7 +19,6 @@ from textual.widgets import Label, Sparkline, Static
 from textual.worker import Worker
 
 from ..core.detail import Detail
-from ..core.gpu import read_host
 from ..core.stats import (
     ContainerStats,
     Series,
@@ -29,7 +28,7 @@ from ..core.stats import (
     format_bytes,
     format_cpu,
 )
-from ..core.usage import GpuUse, Usage, gpu_use
+from ..core.usage import GpuReads, GpuUse, Usage
 
 
 class UsagePane(Vertical):
@@ -92,7 +91,7 @@ class StatsFeed:
         self._reader: StatsReader | None = None
         self._timer: Timer | None = None
         self._worker: Worker[Any] | None = None
-        self._gpu_host: bool | None = None  # None: not asked yet
+        self._gpu = GpuReads(nvml_factory)
         self._generation = 0  # a read started before a stop is dropped
 
     @property
@@ -145,12 +144,7 @@ class StatsFeed:
     def _read_gpu(self) -> dict[str, GpuUse] | None:
         """Per container its GPU use; None when the host has no GPU NVML can read
         (asked once: a host without a driver is not asked again)."""
-        if self._gpu_host is False:
-            return None
-        host = read_host(self.nvml_factory() if self.nvml_factory else None)
-        if self._gpu_host is None:
-            self._gpu_host = bool(host.gpus)
-        return gpu_use(host) if self._gpu_host else None
+        return self._gpu.read()
 
     def _done(self, stats: dict[str, ContainerStats], gpu: Any, generation: int) -> None:
         if generation != self._generation:

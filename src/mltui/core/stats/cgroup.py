@@ -16,11 +16,25 @@ from .model import RawSample, StatsTarget
 UNLIMITED_V1 = 1 << 62  # memory.limit_in_bytes of an unlimited cgroup is ~2**63 rounded to a page
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str | Path) -> str | None:
+    """The whole file, or None when it cannot be read (a few syscalls: a refresh
+    reads several small files per container)."""
     try:
-        return path.read_text()
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
     except (OSError, UnicodeDecodeError):
         return None
+    finally:
+        os.close(fd)
 
 
 def _int(text: str | None) -> int | None:
@@ -43,6 +57,20 @@ def _keyed(text: str | None) -> dict[str, int]:
             except ValueError:
                 continue
     return out
+
+
+def _stat_value(text: str | None, key: str) -> int | None:
+    """The value of the line ``key value`` in memory.stat, without splitting
+    the other lines (memory.stat has dozens; one is needed)."""
+    if text is None:
+        return None
+    at = text.find(key + " ")
+    while at > 0 and text[at - 1] != "\n":
+        at = text.find(key + " ", at + 1)
+    if at < 0:
+        return None
+    end = text.find("\n", at)
+    return _int(text[at + len(key) + 1 : end if end >= 0 else None])
 
 
 def parse_blkio_v1(text: str | None) -> tuple[int | None, int | None]:
@@ -130,7 +158,11 @@ def online_cpus() -> int | None:
 
 
 class CgroupFiles:
-    """Reads one container's counters from the cgroup filesystem at ``root``."""
+    """Reads one container's counters from the cgroup filesystem at ``root``.
+
+    A container's files are found once (its cgroup directory) and their paths
+    kept as strings: a refresh then costs one open/read/close per file, no
+    directory look-up; paths that stop answering are looked up again."""
 
     V1_CONTROLLERS = ("memory", "cpuacct", "pids", "blkio")
 
@@ -139,6 +171,8 @@ class CgroupFiles:
         self.proc = Path(proc)
         self.unified = (self.root / "cgroup.controllers").exists()
         self._where: dict[str, Path] = {}  # container id -> its cgroup, relative to a hierarchy
+        self._files: dict[str, dict[str, str]] = {}  # container id -> file name -> path
+        self._cpus: int | None = None  # online CPUs, read with the host's CPU time
 
     def _candidates(self, container_id: str) -> tuple[Path, ...]:
         return (
@@ -159,73 +193,112 @@ class CgroupFiles:
             if (base / rel).is_dir():
                 self._where[container_id] = rel
                 return rel
-        self._where.pop(container_id, None)
+        self.forget(container_id)
         return None
 
     def forget(self, container_id: str) -> None:
         self._where.pop(container_id, None)
+        self._files.pop(container_id, None)
 
     def system_ns(self) -> int | None:
-        """The host's CPU time now (one read of /proc/stat serves a whole refresh)."""
+        """The host's CPU time now (one read of /proc/stat serves a whole refresh);
+        the count of online CPUs is read with it."""
+        self._cpus = online_cpus()
         return system_cpu_ns(self.proc)
+
+    def _paths(self, container_id: str) -> dict[str, str] | None:
+        files = self._files.get(container_id)
+        if files is not None:
+            return files
+        rel = self.locate(container_id)
+        if rel is None:
+            return None
+        if self.unified:
+            where = self.root / rel
+            names = ("cpu.stat", "memory.stat", "memory.max", "memory.current")
+            files = {n: str(where / n) for n in (*names, "pids.current", "io.stat")}
+            files["dir"] = str(where)
+        else:
+
+            def at(controller: str, name: str) -> str:
+                return str(self.root / controller / rel / name)
+
+            files = {
+                "cpu": at("cpuacct", "cpuacct.usage"),
+                "cpu2": at("cpu,cpuacct", "cpuacct.usage"),
+                "stat": at("memory", "memory.stat"),
+                "limit": at("memory", "memory.limit_in_bytes"),
+                "usage": at("memory", "memory.usage_in_bytes"),
+                "pids": at("pids", "pids.current"),
+                "blkio": at("blkio", "blkio.throttle.io_service_bytes_recursive"),
+                "blkio2": at("blkio", "blkio.io_service_bytes_recursive"),
+                "dir": str(self.root / "memory" / rel),
+            }
+        self._files[container_id] = files
+        return files
 
     def sample(self, target: StatsTarget, system_ns: int | None = None) -> RawSample | None:
         """The counters now; None when the container has no cgroup here (the
         caller may ask the engine instead). ``system_ns``: the host's CPU time
         read just before, for all containers of one refresh."""
-        rel = self.locate(target.container_id)
-        if rel is None:
+        cid = target.container_id
+        files = self._paths(cid)
+        if files is None:
             return None
-        system = system_cpu_ns(self.proc) if system_ns is None else system_ns
-        where = self.root / rel if self.unified else self.root / "memory" / rel
-        sample = self._v2(where) if self.unified else self._v1(rel)
+        sample = self._v2(files) if self.unified else self._v1(files)
+        if sample.memory_usage is None and sample.cpu_ns is None:
+            # the kept paths may be stale (the container restarted elsewhere) or gone
+            self.forget(cid)
+            files = self._paths(cid)
+            if files is None:
+                return None
+            sample = self._v2(files) if self.unified else self._v1(files)
+            nothing = sample.memory_usage is None and sample.cpu_ns is None
+            if nothing and not os.path.isdir(files["dir"]):
+                return None  # the directory went away while it was read: gone
+        if system_ns is None:
+            system_ns = self.system_ns()
         rx, tx = (None, None)
         if target.pid:
-            rx, tx = parse_net_dev(_read(self.proc / str(target.pid) / "net" / "dev"))
-        if sample.memory_usage is None and sample.cpu_ns is None and not where.is_dir():
-            return None  # the directory went away while it was read: the container is gone
+            rx, tx = parse_net_dev(_read(f"{self.proc}/{target.pid}/net/dev"))
+        cpus = self._cpus if self._cpus is not None else online_cpus()
         # the cgroup files give the container's counters; the host's CPU time and
         # the network (from the container's /proc) are added here
-        return replace(sample, system_ns=system, online_cpus=online_cpus(), net_rx=rx, net_tx=tx)
+        return replace(sample, system_ns=system_ns, online_cpus=cpus, net_rx=rx, net_tx=tx)
 
-    def _v1(self, rel: Path) -> RawSample:
-        def path(controller: str, name: str) -> Path:
-            return self.root / controller / rel / name
-
-        cpu = _int(_read(path("cpuacct", "cpuacct.usage")))
+    def _v1(self, files: dict[str, str]) -> RawSample:
+        cpu = _int(_read(files["cpu"]))
         if cpu is None:
-            cpu = _int(_read(self.root / "cpu,cpuacct" / rel / "cpuacct.usage"))
-        stat = _keyed(_read(path("memory", "memory.stat")))
-        limit = _int(_read(path("memory", "memory.limit_in_bytes")))
-        blkio = _read(path("blkio", "blkio.throttle.io_service_bytes_recursive"))
+            cpu = _int(_read(files["cpu2"]))
+        limit = _int(_read(files["limit"]))
+        blkio = _read(files["blkio"])
         if blkio is None:
-            blkio = _read(path("blkio", "blkio.io_service_bytes_recursive"))
+            blkio = _read(files["blkio2"])
         read, write = parse_blkio_v1(blkio)
         return RawSample(
             source="cgroup",
             cpu_ns=cpu,
-            memory_usage=_int(_read(path("memory", "memory.usage_in_bytes"))),
-            memory_inactive_file=stat.get("total_inactive_file"),
+            memory_usage=_int(_read(files["usage"])),
+            memory_inactive_file=_stat_value(_read(files["stat"]), "total_inactive_file"),
             memory_limit=None if limit is None or limit >= UNLIMITED_V1 else limit,
-            pids=_int(_read(path("pids", "pids.current"))),
+            pids=_int(_read(files["pids"])),
             block_read=read,
             block_write=write,
         )
 
-    def _v2(self, where: Path) -> RawSample:
-        cpu_stat = _keyed(_read(where / "cpu.stat"))
+    def _v2(self, files: dict[str, str]) -> RawSample:
+        cpu_stat = _keyed(_read(files["cpu.stat"]))
         usec = cpu_stat.get("usage_usec")
-        stat = _keyed(_read(where / "memory.stat"))
-        raw_max = _read(where / "memory.max")
+        raw_max = _read(files["memory.max"])
         limit = None if raw_max is None or raw_max.strip() == "max" else _int(raw_max)
-        read, write = parse_io_stat_v2(_read(where / "io.stat"))
+        read, write = parse_io_stat_v2(_read(files["io.stat"]))
         return RawSample(
             source="cgroup",
             cpu_ns=None if usec is None else usec * 1000,
-            memory_usage=_int(_read(where / "memory.current")),
-            memory_inactive_file=stat.get("inactive_file"),
+            memory_usage=_int(_read(files["memory.current"])),
+            memory_inactive_file=_stat_value(_read(files["memory.stat"]), "inactive_file"),
             memory_limit=limit,
-            pids=_int(_read(where / "pids.current")),
+            pids=_int(_read(files["pids.current"])),
             block_read=read,
             block_write=write,
         )

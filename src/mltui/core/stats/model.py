@@ -3,7 +3,7 @@ a screen or ``ps --stats`` shows, computed from two of them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,18 +84,29 @@ class ContainerStats:
     source: str = ""  # "cgroup" | "api" | "" when nothing could be read
     error: str = ""  # why the figures are missing ("n/a" on a screen)
 
+    JSON_FIELDS = (
+        "cpu_percent",
+        "memory_bytes",
+        "memory_limit_bytes",
+        "net_rx_bytes",
+        "net_tx_bytes",
+        "block_read_bytes",
+        "block_write_bytes",
+        "pids",
+        "oom_killed",
+    )
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 2),
-            "memory_bytes": self.memory_bytes,
-            "memory_limit_bytes": self.memory_limit_bytes,
-            "net_rx_bytes": self.net_rx_bytes,
-            "net_tx_bytes": self.net_tx_bytes,
-            "block_read_bytes": self.block_read_bytes,
-            "block_write_bytes": self.block_write_bytes,
-            "pids": self.pids,
-            "oom_killed": self.oom_killed,
-        }
+        return figures_dict(self, self.JSON_FIELDS)
+
+
+def figures_dict(figures: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The named figures for JSON, in that order; the CPU % to two decimals
+    (``ps --stats --json``: a replica's figures and a service's sums alike)."""
+    out = {name: getattr(figures, name) for name in names}
+    if out.get("cpu_percent") is not None:
+        out["cpu_percent"] = round(out["cpu_percent"], 2)
+    return out
 
 
 def memory_used(sample: RawSample) -> int | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .model import ContainerStats, StatsTarget, target_from_inspect
+from .model import ContainerStats, StatsTarget, figures_dict, target_from_inspect
 
 if TYPE_CHECKING:
     from ..inventory import Service, Snapshot
@@ -41,15 +41,17 @@ class ServiceStats:
     net_tx_bytes: int | None = None
     pids: int | None = None
 
+    JSON_FIELDS = (
+        "cpu_percent",
+        "memory_bytes",
+        "memory_limit_bytes",
+        "net_rx_bytes",
+        "net_tx_bytes",
+        "pids",
+    )
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 2),
-            "memory_bytes": self.memory_bytes,
-            "memory_limit_bytes": self.memory_limit_bytes,
-            "net_rx_bytes": self.net_rx_bytes,
-            "net_tx_bytes": self.net_tx_bytes,
-            "pids": self.pids,
-        }
+        return figures_dict(self, self.JSON_FIELDS)
 
 
 def _sum(values: list[Any]) -> Any:
