@@ -244,6 +244,13 @@ def test_up_progress_and_crashing_rollouts():
     failed = _svc("x", (_rep("failed", 100.0, error="task: non-zero exit (3)"),))
     assert crashed(failed, 50.0, 0) == "ml_x.failed failed: task: non-zero exit (3)"
     assert crashed(failed, 200.0, 0) == ""  # an old failure is not this rollout's
+    # a container restarting in place, first read while it ran (exit code 0): its
+    # code is read again; while that read has none, no wrong "exit code 0" is said
+    looping = _svc("x", (_rep("restarting", 100.0, exit_code=0, container_id="c1"),))
+    assert crashed(looping, 50.0, 0, lambda _cid: None) == ""
+    assert crashed(looping, 50.0, 0, lambda cid: 4 if cid == "c1" else None) == (
+        "ml_x.restarting restarting: exit code 4"
+    )
     retried = _svc("x", (_rep("starting", 100.0),), restarts=2, last_error="boom", desired=1)
     done, _text, why = up_progress(
         snapshot(True, (Stack("ml", "swarm", (retried,)),)), plan, 50.0, {"x": 1}

@@ -245,6 +245,11 @@ def crashed(
             code = rep.exit_code
             if not code and rep.container_id:
                 code = exit_of(rep.container_id) or code
+            if rep.state == "restarting" and not code and not rep.error:
+                # its exit code is not known yet (read while it ran, or it was gone
+                # when read again, as Compose v1 replaces it): look again next time
+                # rather than name a wrong "exit code 0"
+                continue
             why = rep.error or (f"exit code {code}" if code is not None else "")
             return f"{rep.name} {rep.state}" + (f": {why}" if why else "")
         if rep.state == "pending" and rep.error and fresh and "port" in rep.error:
