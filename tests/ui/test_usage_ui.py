@@ -214,3 +214,10 @@ async def test_gpu_memory_column_from_the_processes_nvml_lists(container_factory
         )
         assert usage_header(app) == ["CPU", "MEM", "GPU MEM"]
         assert usage_of(app, gpu)[2] == format_bytes(1500 * MIB)
+
+
+def test_a_sparkline_waits_for_two_points():
+    from mltui.ui.usage import trend
+
+    assert trend([]) == [] and trend([42.0]) == []  # one value is no trend
+    assert trend((1.0, 2.0)) == [1.0, 2.0]

@@ -31,6 +31,12 @@ from ..core.stats import (
 from ..core.usage import GpuReads, GpuUse, Usage
 
 
+def trend(points: Sequence[float]) -> list[float]:
+    """The points a sparkline draws: none until there are two (Textual's Sparkline
+    draws a single value as a full-height bar, which reads as a peak)."""
+    return list(points) if len(points) > 1 else []
+
+
 class UsagePane(Vertical):
     """CPU and memory sparklines of the selected replica or service, and the
     figures under them (network, block I/O, PIDs, the memory limit, GPU)."""
@@ -45,8 +51,9 @@ class UsagePane(Vertical):
         yield Static(id="usage-figures")
 
     def show(self, series: Series, figures: Text) -> None:
-        self.query_one("#usage-cpu", Sparkline).data = list(series.cpu)
-        self.query_one("#usage-mem", Sparkline).data = list(series.memory)
+        # one point is no trend: Sparkline would draw it as a full bar
+        self.query_one("#usage-cpu", Sparkline).data = trend(series.cpu)
+        self.query_one("#usage-mem", Sparkline).data = trend(series.memory)
         last_cpu = series.cpu[-1] if series.cpu else None
         last_mem = int(series.memory[-1]) if series.memory else None
         self.query_one("#usage-cpu-label", Label).update(f"CPU {format_cpu(last_cpu):>7}")
