@@ -175,7 +175,7 @@ def test_ps_stats_and_top_carry_gpu_memory_from_nvml(container_factory, capsys):
 
     def ps_json(nvml):
         args = build_parser().parse_args(["ps", "--stats", "--json"])
-        assert ps.run(args, nvml_factory=nvml) == 0
+        assert ps.run_with_nvml(args, nvml) == 0
         data = json.loads(capsys.readouterr().out)
         return {s["name"]: s for st in data["stacks"] for s in st["services"]}
 
@@ -191,7 +191,7 @@ def test_ps_stats_and_top_carry_gpu_memory_from_nvml(container_factory, capsys):
 
     for argv in (["ps", "--stats"], ["top", "--once", "--interval", "0.5"]):
         module = ps if argv[0] == "ps" else top
-        assert module.run(build_parser().parse_args(argv), nvml_factory=lambda: FakeNvml(host)) == 0
+        assert module.run_with_nvml(build_parser().parse_args(argv), lambda: FakeNvml(host)) == 0
         lines = capsys.readouterr().out.splitlines()
         header = next(x for x in lines if x.lstrip().startswith("NAME"))
         assert header.split()[-4:] == ["CPU", "MEM", "GPU", "MEM"], header
@@ -200,9 +200,9 @@ def test_ps_stats_and_top_carry_gpu_memory_from_nvml(container_factory, capsys):
         other = next(x for x in lines if x.strip().startswith(plain))
         assert format_bytes(1500 * MIB) not in other, other
     assert (
-        top.run(
+        top.run_with_nvml(
             build_parser().parse_args(["top", "--once", "--interval", "0.5"]),
-            nvml_factory=lambda: FakeNvml([]),
+            lambda: FakeNvml([]),
         )
         == 0
     )

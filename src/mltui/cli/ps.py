@@ -31,7 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def run(args: argparse.Namespace, nvml_factory: Callable[[], Any] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
+    return run_with_nvml(args, None)
+
+
+def run_with_nvml(args: argparse.Namespace, nvml_factory: Callable[[], Any] | None) -> int:
     """``nvml_factory``: NVML for the GPU figures (None: nvidia-ml-py itself)."""
 
     def down(info: EngineInfo) -> None:

@@ -51,7 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--services", action="store_true", help="services only, no replica rows")
 
 
-def run(args: argparse.Namespace, nvml_factory: Callable[[], Any] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
+    return run_with_nvml(args, None)
+
+
+def run_with_nvml(args: argparse.Namespace, nvml_factory: Callable[[], Any] | None) -> int:
     """``nvml_factory``: NVML for the GPU MEM column (None: nvidia-ml-py itself)."""
     from ..core.inventory import Inventory
     from ..core.stats import StatsReader
