@@ -327,3 +327,19 @@ async def test_failed_rollout_offers_rollback_one_key_away(wait_until):
         await wait_until(pilot, lambda: asked, what="the rollback asked for")
         assert asked == [failed]
         assert not isinstance(app.screen, ActionScreen)
+
+
+async def test_action_messages_with_brackets_are_shown_as_text():
+    """A build's output or a project's name may hold "[/x]": as markup a wrong
+    closing tag would end the app; the action toasts show it as it is."""
+    app = _app()
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await _settled(pilot)
+        said = "build failed: path [/srv/models] is not a directory, p[/x]/svc"
+        app.services.notify(said, severity="error")
+
+        def toasts() -> list[str]:
+            return [str(t.render()) for t in app.screen.query("Toast")]
+
+        await until(pilot, lambda: any(said in t for t in toasts()), what="the toast")
+        assert app.is_running

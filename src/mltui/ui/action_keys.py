@@ -18,6 +18,7 @@ from functools import partial
 from textual import events
 from textual.app import SuspendNotSupported
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -74,6 +75,20 @@ class ActionKeys(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.action_runs: dict[str, ActionRun] = {}  # by target, while each runs
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is taken as it is: action messages carry names,
+        paths and build output from outside, and "[/x]" in them would otherwise
+        be read as markup (a wrong closing tag ends the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- what the row under the cursor is (the services screen knows) -----------
     def cursor_row(self) -> Row | None:
@@ -381,7 +396,14 @@ class ActionKeys(Screen):
             try:
                 argv = shell_argv(snapshot, label, slot, target)
             except ActionError as exc:
-                self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+                self.app.call_from_thread(
+                    self.notify, safe_text(str(exc)), severity="error", timeout=10
+                )
+                return
+            except Exception as exc:
+                self.app.call_from_thread(
+                    self.notify, f"shell: {safe_text(str(exc))}", severity="error", timeout=10
+                )
                 return
             self.app.call_from_thread(self._open_shell, argv)
 
