@@ -100,7 +100,9 @@ class ConfirmScreen(ModalScreen[Answer]):
         if self.second:
             title = "Delete volumes"
         with Vertical(id="confirm-box", classes="-danger" if plan.verb == "down" else ""):
-            yield Static(Text(f"{title} {plan.target}", style="bold"), id="confirm-title")
+            yield Static(
+                Text(f"{title} {safe_text(plan.target)}", style="bold"), id="confirm-title"
+            )
             with VerticalScroll(id="confirm-body"):
                 yield Static(plan_text(plan, self.second), id="confirm-text")
             if self.offer_volumes:

@@ -21,8 +21,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ..core.textsafe import safe_text
 from ..deploy.actions import MAX_REPLICAS
-
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+from ..deploy.stackfiles import folder_files
 
 
 def parse_replicas(text: str) -> int | str:
@@ -43,12 +42,7 @@ def parse_replicas(text: str) -> int | str:
 
 def compose_files(folder: str | Path) -> list[str]:
     """The compose files of ``folder`` that Compose itself would pick, in its order."""
-    out = []
-    for name in COMPOSE_NAMES:
-        path = Path(folder) / name
-        if path.is_file():
-            out.append(str(path))
-    return out
+    return [str(path) for path in folder_files(Path(folder))]
 
 
 def complete_path(value: str) -> str | None:
@@ -94,7 +88,7 @@ class ScaleScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Static(Text(f"Scale {self.target}", style="bold"), id="prompt-title")
+            yield Static(Text(f"Scale {safe_text(self.target)}", style="bold"), id="prompt-title")
             yield Static(
                 Text(f"replicas now: {self.current}; how many should run? (0 to {MAX_REPLICAS})"),
                 id="prompt-hint",

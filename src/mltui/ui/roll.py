@@ -263,7 +263,7 @@ def engine_runner(
     engine = engine_factory()
 
     def run(report: Report) -> RollOutcome:
-        name = engine.target.display
+        name = safe_text(engine.target.display, 200)  # as deploy names the engine
         gates = Gates(predict.max_accuracy_drop, predict.max_p95_ms, predict.min_accuracy)
         try:
             with target_lock(name, service, f"roll {service}"):
