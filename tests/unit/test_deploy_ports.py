@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mltui.core.engine import EngineTarget
 from mltui.deploy.composefile import Bind, parse
-from mltui.deploy.ports import container_holders, is_local, port_clash, service_holders
+from mltui.deploy.ports import bind_free, container_holders, is_local, port_clash, service_holders
 
 
 def compose(text: str):
@@ -57,6 +57,20 @@ def test_hostile_ports_are_no_binds_and_ranges_are_bounded():
         """
     ).services
     assert len(web.binds) == 1000 and web.binds[0] == Bind(1)
+
+
+def test_digits_that_are_not_ascii_and_a_nul_in_an_address_are_no_crash():
+    # "²".isdigit() is True but int("²") raises: such a port is no bind
+    (web,) = compose(
+        """        services:
+          web:
+            image: a
+            ports: ["²:80", "8081:80", {target: 80, published: "²"}, "1²-3:80"]
+        """
+    ).services
+    assert web.binds == (Bind(8081),)
+    # an address a socket refuses outright is no clash, not an exception
+    assert bind_free(Bind(8082, "tcp", "127.0.0.1\x00")) is True
 
 
 CONTAINERS = [

@@ -251,6 +251,8 @@ def test_up_progress_and_crashing_rollouts():
     assert crashed(looping, 50.0, 0, lambda cid: 4 if cid == "c1" else None) == (
         "ml_x.restarting restarting: exit code 4"
     )
+    # a command that exits 0 and is restarted for ever is a crash loop too
+    assert crashed(looping, 50.0, 0, lambda _cid: 0) == "ml_x.restarting restarting: exit code 0"
     retried = _svc("x", (_rep("starting", 100.0),), restarts=2, last_error="boom", desired=1)
     done, _text, why = up_progress(
         snapshot(True, (Stack("ml", "swarm", (retried,)),)), plan, 50.0, {"x": 1}

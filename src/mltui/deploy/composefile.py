@@ -72,6 +72,11 @@ class ComposeFile:
         return project_name(Path(self.path).parent.name)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def project_name(text: str) -> str:
     """A name Compose and swarm accept: lower case letters, digits, - and _."""
     name = re.sub(r"[^a-z0-9_-]", "", text.lower()).lstrip("-_")
@@ -134,12 +139,12 @@ def _ports(raw: Any, where: str) -> tuple[int, ...]:
     for item in raw:
         if isinstance(item, dict):
             published = item.get("published")
-            if published is not None and str(published).isdigit():
+            if published is not None and _digits(str(published)):
                 found.append(int(published))
             continue
         text = str(item).split("/", 1)[0]
         parts = text.rsplit(":", 2)
-        if len(parts) >= 2 and parts[-2].isdigit():
+        if len(parts) >= 2 and _digits(parts[-2]):
             found.append(int(parts[-2]))
     return tuple(found)
 
@@ -150,7 +155,7 @@ MAX_BINDS = 1000  # a service publishing more ports than this is checked for its
 def _port_range(text: str) -> range:
     """``8000`` or ``8000-8010``; empty when it is neither, or out of 1..65535."""
     first, _, last = text.strip().partition("-")
-    if not first.isdigit() or (last and not last.isdigit()):
+    if not _digits(first) or (last and not _digits(last)):
         return range(0)
     low, high = int(first), int(last or first)
     if not 1 <= low <= high <= 65535:
@@ -225,7 +230,7 @@ def _replicas(raw: Any, where: str) -> int:
     if deploy.get("mode") == "global":
         return 1
     replicas = deploy.get("replicas", 1)
-    if isinstance(replicas, str) and replicas.isdigit():
+    if isinstance(replicas, str) and _digits(replicas):
         replicas = int(replicas)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
         raise ComposeError(f"{where}: deploy.replicas must be a number, 0 or more")

@@ -129,6 +129,8 @@ def bind_free(bind: Bind) -> bool:
             sock.bind((ip, bind.port))
     except OSError as exc:
         return exc.errno != errno.EADDRINUSE
+    except (ValueError, TypeError, OverflowError):
+        return True  # not an address or port a socket takes (a NUL, out of range)
     return True
 
 

@@ -244,12 +244,13 @@ def crashed(
         if fresh and failed and (rep.exit_code or rep.error or rep.state != "complete"):
             code = rep.exit_code
             if not code and rep.container_id:
-                code = exit_of(rep.container_id) or code
-            if rep.state == "restarting" and not code and not rep.error:
-                # its exit code is not known yet (read while it ran, or it was gone
-                # when read again, as Compose v1 replaces it): look again next time
-                # rather than name a wrong "exit code 0"
-                continue
+                fresh_code = exit_of(rep.container_id)
+                if fresh_code is None and rep.state == "restarting" and not rep.error:
+                    # its exit code cannot be read now (gone meanwhile, as Compose v1
+                    # replaces it): look again next time rather than name a wrong
+                    # "exit code 0" read while it ran
+                    continue
+                code = fresh_code if fresh_code is not None else code
             why = rep.error or (f"exit code {code}" if code is not None else "")
             return f"{rep.name} {rep.state}" + (f": {why}" if why else "")
         if rep.state == "pending" and rep.error and fresh and "port" in rep.error:
@@ -316,7 +317,7 @@ def _exit_of(inventory: Inventory, container_id: str) -> int | None:
     except EngineError:
         return None
     code = state.get("ExitCode") if isinstance(state, dict) else None
-    return code if isinstance(code, int) and code else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _swarm_specs(inventory: Inventory, stack: str) -> dict[str, Mapping[str, Any]]:
