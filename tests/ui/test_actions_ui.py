@@ -343,3 +343,28 @@ async def test_action_messages_with_brackets_are_shown_as_text():
 
         await until(pilot, lambda: any(said in t for t in toasts()), what="the toast")
         assert app.is_running
+
+
+def test_lines_from_the_action_thread_are_drawn_in_batches_none_lost():
+    import threading
+
+    job = ActionRun(SCALE)
+    drawn: list[int] = []
+    job.watchers.append(lambda: drawn.append(len(job.lines)))
+    told = []
+
+    def report() -> None:
+        for i in range(5000):
+            told.append(job.offer(f"step {i}\x1b[31m"))
+
+    thread = threading.Thread(target=report)
+    thread.start()
+    thread.join()
+    assert told[0] is True and not any(told[1:])  # one wake-up for the whole burst
+    job.drain()
+    assert drawn == [300]  # one redraw; the last MAX_LINES kept, in order, sanitised
+    assert job.lines[0].startswith("step 4700") and job.lines[-1].startswith("step 4999")
+    assert not any("\x1b" in line for line in job.lines)
+    assert job.offer("after") is True  # the next line wakes the UI again
+    job.drain()
+    assert job.lines[-1] == "after"

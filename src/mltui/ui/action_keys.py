@@ -18,6 +18,7 @@ from functools import partial
 from textual import events
 from textual.app import SuspendNotSupported
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -341,6 +342,21 @@ class ActionKeys(Screen):
         if label and not self._busy(label):
             self._roll_back(label)
 
+    class Lines(Message):
+        """Progress lines of ``job`` wait in its inbox (posted from its thread)."""
+
+        def __init__(self, job: ActionRun) -> None:
+            super().__init__()
+            self.job = job
+
+    def _offer(self, job: ActionRun, line: str) -> None:
+        """From the action's thread, without waiting for the UI."""
+        if job.offer(line):
+            self.post_message(self.Lines(job))
+
+    def on_action_keys_lines(self, message: Lines) -> None:
+        message.job.drain()
+
     def _execute(self, job: ActionRun) -> None:
         from ..deploy.actionlog import append
         from ..deploy.actions import execute
@@ -355,7 +371,7 @@ class ActionKeys(Screen):
             return
         try:
             inventory = WatchedInventory(engine, lambda: worker.is_cancelled)
-            result = execute(plan, inventory, lambda line: call(job.add, line))
+            result = execute(plan, inventory, partial(self._offer, job))
         except Abandoned:
             result = Result(False, "mltui was closed while it waited; the change goes on")
         except Exception as exc:  # shown as the failure it is, with its reason
@@ -371,6 +387,7 @@ class ActionKeys(Screen):
             call(self._finished, job, result, problem)
 
     def _finished(self, job: ActionRun, result: Result, problem: str) -> None:
+        job.drain()  # the last lines before the result
         job.finish(result, problem)
         if self.action_runs.get(job.plan.target) is job:
             del self.action_runs[job.plan.target]

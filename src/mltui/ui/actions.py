@@ -9,6 +9,7 @@ second action on the same target is refused; :class:`ActionScreen` shows one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from rich.text import Text
@@ -34,6 +35,9 @@ class ActionRun:
         self.result: Result | None = None
         self.log_problem = ""  # the action log could not be written
         self.watchers: list[Callable[[], None]] = []
+        self._inbox: list[str] = []  # offered by the worker, not drawn yet
+        self._inbox_lock = threading.Lock()
+        self._told = False
 
     @property
     def running(self) -> bool:
@@ -58,10 +62,31 @@ class ActionRun:
         return bool(self.roll_back_target)
 
     def add(self, line: str) -> None:
-        for piece in line.splitlines() or [""]:
-            self.lines.append(safe_text(piece))
+        self.add_many([line])
+
+    def add_many(self, lines: list[str]) -> None:
+        for line in lines:
+            for piece in line.splitlines() or [""]:
+                self.lines.append(safe_text(piece))
         del self.lines[:-MAX_LINES]
         self._changed()
+
+    # -- lines from the worker thread, drawn once per turn of the UI ---------------
+    def offer(self, line: str) -> bool:
+        """Keep a line the action's thread reports; True when the UI must be told
+        (no earlier line is waiting for it), so a build that prints thousands of
+        lines costs one redraw per turn of the event loop, not one per line."""
+        with self._inbox_lock:
+            self._inbox.append(line)
+            told, self._told = self._told, True
+        return not told
+
+    def drain(self) -> None:
+        """On the UI thread: every line offered so far, in order."""
+        with self._inbox_lock:
+            lines, self._inbox, self._told = self._inbox, [], False
+        if lines:
+            self.add_many(lines)
 
     def finish(self, result: Result, log_problem: str = "") -> None:
         self.result = result
