@@ -107,3 +107,20 @@ def test_no_file_that_builds_is_one_sentence(state, tmp_path, monkeypatch):
     message = str(err.value)
     assert message.endswith("pass --file") and "shop/model" in message
     assert "\n" not in message and "\x1b" not in message
+
+
+def test_only_the_status_answer_credits_its_replica():
+    from mltui.deploy.roll import _status_replica
+
+    # detection on a (still loading), the status on b, the metadata on a again:
+    # b said the state, so b alone is credited
+    named = [
+        ("/v1/models/m", "a"),
+        ("/v1/models/m", "b"),
+        ("/v1/models/m/versions/3/metadata", "a"),
+    ]
+    assert _status_replica(named, "m") == "b"
+    assert _status_replica([("/v2/models/m/ready", "c")], "m") == "c"
+    assert _status_replica([("/v1/models/m/metadata", "a")], "m") == ""
+    assert _status_replica([("/v1/models/mm", "a")], "m") == ""
+    assert _status_replica([], "m") == ""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..core.engine import EngineTarget
 from ..core.inventory import Inventory, Snapshot
@@ -150,15 +151,27 @@ class _Run:
         self.report(f"{name}: {text}")
 
 
-def _replica_names(into: set[str]) -> Callable[..., None]:
-    """A requests response hook: the replica each answer names (``X-Replica``) into ``into``."""
+def _replica_names(into: list[tuple[str, str]]) -> Callable[..., None]:
+    """A requests response hook: each answer's path and the replica it names
+    (``X-Replica``), in order, into ``into``."""
 
     def note(answer: Any, *_a: Any, **_k: Any) -> None:
         name = answer.headers.get("X-Replica")
         if name:
-            into.add(safe_text(name, 80))
+            into.append((urlsplit(str(answer.url)).path, safe_text(name, 80)))
 
     return note
+
+
+def _status_replica(named: list[tuple[str, str]], model: str) -> str:
+    """The replica that gave the model's status answer (the last one asked), ""
+    when no status answer named one. A describe asks several things and behind a
+    balancer each may reach another replica: only the one whose answer said the
+    state counts, not one that answered the detection or the metadata."""
+    for path, name in reversed(named):
+        if path.rstrip("/").endswith((f"/models/{model}", f"/models/{model}/ready")):
+            return name
+    return ""
 
 
 def _wait_available(
@@ -192,7 +205,7 @@ def _wait_available(
         crashing = crash()
         if crashing:
             return crashing, ""
-        named: set[str] = set()
+        named: list[tuple[str, str]] = []
         session = requests.Session()
         session.hooks["response"].append(_replica_names(named))
         try:
@@ -207,12 +220,14 @@ def _wait_available(
             ok, seen = False, str(exc)
         finally:
             session.close()
+        answered = _status_replica(named, model)
         if ok:
-            ready |= named
+            if answered:
+                ready.add(answered)
             in_a_row += 1
             first_ready = first_ready or time.monotonic()
         else:
-            ready -= named
+            ready.discard(answered)
             in_a_row = 0
         names = ", ".join(sorted(ready))
         if ok and ready and len(ready) >= want:
