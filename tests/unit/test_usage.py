@@ -191,3 +191,23 @@ def test_the_stats_keys_of_the_config():
     assert any("stats: should be true or false" in s for s in said)
     assert any("stats_interval: should be a number from 0.5 to 3600" in s for s in said)
     assert "stats = false" in parse("stats = false\n")[0].to_toml()
+
+
+def test_a_host_without_gpus_is_asked_again_after_a_while_not_every_read():
+    from mltui.core.usage import GPU_RETRY_S, GpuReads
+
+    now = [0.0]
+    answers = [FakeNvml([]), FakeNvml([H100])]  # the driver was still loading at first
+    asked = []
+
+    def factory():
+        asked.append(now[0])
+        return answers[min(len(asked), len(answers)) - 1]
+
+    reads = GpuReads(factory, clock=lambda: now[0])
+    assert reads.read() is None and reads.gpu_host is False
+    now[0] = GPU_RETRY_S / 2
+    assert reads.read() is None and asked == [0.0]  # not asked again yet
+    now[0] = GPU_RETRY_S + 1
+    assert reads.read() is not None and reads.gpu_host is True
+    assert asked == [0.0, GPU_RETRY_S + 1]

@@ -9,6 +9,7 @@ and from NVML's process list (:mod:`.gpu`, per container as well).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -72,22 +73,34 @@ def gpu_use(host: HostGpus) -> dict[str, GpuUse]:
     return {cid: GpuUse(memory[cid], busy.get(cid), tuple(where.get(cid, ()))) for cid in memory}
 
 
-class GpuReads:
-    """What each container uses of the GPUs, read from NVML at each :meth:`read`;
-    a host without a GPU NVML can read is asked once, not again (no driver, no
-    cost per refresh). ``nvml_factory``: None for nvidia-ml-py itself."""
+GPU_RETRY_S = 300.0  # a host without GPUs is asked again after this
 
-    def __init__(self, nvml_factory: Callable[[], Any] | None = None) -> None:
+
+class GpuReads:
+    """What each container uses of the GPUs, read from NVML at each :meth:`read`.
+    A host where NVML shows no GPU is asked again only every ``GPU_RETRY_S`` (no
+    driver, no cost per refresh; a driver still loading at the first ask is seen
+    later). ``nvml_factory``: None for nvidia-ml-py itself."""
+
+    def __init__(
+        self,
+        nvml_factory: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.nvml_factory = nvml_factory
         self.gpu_host: bool | None = None  # None: not asked yet
+        self._clock = clock
+        self._ask_again = 0.0  # when a host without GPUs is asked again
 
     def read(self) -> dict[str, GpuUse] | None:
         """Per container its GPU use; None when the host has no GPU NVML can read."""
-        if self.gpu_host is False:
+        if self.gpu_host is False and self._clock() < self._ask_again:
             return None
         host = read_host(self.nvml_factory() if self.nvml_factory else None)
-        if self.gpu_host is None:
+        if not self.gpu_host:  # once a GPU host, a failed read keeps the column
             self.gpu_host = bool(host.gpus)
+            if not self.gpu_host:
+                self._ask_again = self._clock() + GPU_RETRY_S
         return gpu_use(host) if self.gpu_host else None
 
 
