@@ -17,7 +17,7 @@ from test_actions_real import mltui
 pytestmark = pytest.mark.engine
 
 
-def test_shell_prints_and_opens_bash_on_a_terminal(container_factory):
+def test_shell_prints_and_opens_bash_on_a_terminal(container_factory, tmp_path):
     name = container_factory("h14cli-shell")
     cid = docker("inspect", "-f", "{{.Id}}", name).strip()
     printed = mltui("shell", name, "--print")
@@ -33,6 +33,7 @@ def test_shell_prints_and_opens_bash_on_a_terminal(container_factory):
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mltui.cli", "shell", name],
+        env={**os.environ, "MLTUI_STATE": str(tmp_path / "state.json")},
         stdin=follower,
         stdout=follower,
         stderr=follower,
@@ -56,3 +57,5 @@ def test_shell_prints_and_opens_bash_on_a_terminal(container_factory):
             proc.kill()
         os.close(leader)
     assert b"h14-42-5" in seen  # bash 5 answered, not sh
+    logged = (tmp_path / "actions.log").read_text()  # the shell is in the action log
+    assert name in logged and "exec" in logged and "shell opened" in logged

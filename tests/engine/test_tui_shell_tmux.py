@@ -27,7 +27,10 @@ def test_shell_key_suspends_the_dashboard_and_restores_it(tmp_path, container_fa
     session = "h14ui-" + uuid.uuid4().hex[:6]
     config = tmp_path / "config.toml"
     config.write_text("stats = false\n")
-    command = shlex.join([sys.executable, "-m", "mltui", "--config", str(config)])
+    state = tmp_path / "state.json"  # the action log goes next to it
+    command = shlex.join(
+        ["env", f"MLTUI_STATE={state}", sys.executable, "-m", "mltui", "--config", str(config)]
+    )
     env = {**os.environ, "TERM": "xterm-256color"}
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "45", command],
@@ -75,6 +78,9 @@ def test_shell_key_suspends_the_dashboard_and_restores_it(tmp_path, container_fa
         _tmux("send-keys", "-t", session, "Enter")
         shows("STATE", "the dashboard back")
         assert name in pane()
+        # the shell is in the action log, with how it ended
+        logged = (tmp_path / "actions.log").read_text()
+        assert "docker" in logged and "exec" in logged and "shell ended (0)" in logged
         _tmux("send-keys", "-t", session, "q")
         wait_for(
             "q to end mltui",

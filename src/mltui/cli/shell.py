@@ -42,6 +42,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not sys.stdin.isatty():
         raise CommandError(who, f"no terminal to open a shell on: run {shell_line(argv)}")
+    from ..core.textsafe import safe_text
+    from ..deploy.actionlog import append
+
+    problem = append(
+        safe_text(engine.target.display, 200), args.service, shell_line(argv), "shell opened"
+    )
+    if problem:
+        print(f"{who}: {problem}", file=sys.stderr)
     sys.stdout.flush()
     os.execvp(argv[0], list(argv))
     return 0  # not reached

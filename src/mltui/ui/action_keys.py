@@ -422,13 +422,15 @@ class ActionKeys(Screen):
                     self.notify, f"shell: {safe_text(str(exc))}", severity="error", timeout=10
                 )
                 return
-            self.app.call_from_thread(self._open_shell, argv)
+            self.app.call_from_thread(self._open_shell, argv, label)
 
         self.run_worker(work, thread=True, group="action-plan", exit_on_error=False)
 
-    def _open_shell(self, argv: tuple[str, ...]) -> None:
-        """The shell in this terminal, the TUI suspended until it exits; in a
-        browser (or wherever suspending is impossible) its command line copied."""
+    def _open_shell(self, argv: tuple[str, ...], label: str = "") -> None:
+        """The shell in this terminal, the TUI suspended until it exits (a line in
+        the action log); in a browser (or wherever suspending is impossible) its
+        command line copied."""
+        from ..deploy.actionlog import append
         from ..deploy.shell import run_interactive, shell_line
 
         line = shell_line(argv)
@@ -439,6 +441,10 @@ class ActionKeys(Screen):
             except SuspendNotSupported:
                 pass
             else:
+                engine = safe_text(app_state(self.app).engine.target.display, 200)
+                problem = append(engine, label, line, f"shell ended ({code})")
+                if problem:
+                    self.notify(problem, severity="warning")
                 if code not in (0, 130):
                     self.notify(f"the shell ended with exit status {code}", severity="warning")
                 return
