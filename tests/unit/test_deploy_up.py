@@ -387,3 +387,17 @@ def test_a_swarm_redeploy_waits_for_the_replaced_tasks():
         False,
         "running: x 0/1",
     )
+
+
+def test_update_verdict_is_this_deploys_update_only():
+    from mltui.deploy.up import update_verdict
+
+    old = {"UpdateStatus": {"State": "completed", "StartedAt": "2026-12-03T10:00:00.1Z"}}
+    assert update_verdict(old, old) == ""  # still the last update's: not begun yet
+    assert update_verdict({}, old) == ""
+    new = {"UpdateStatus": {"State": "updating", "StartedAt": "2026-12-03T10:05:00.2Z"}}
+    assert update_verdict(new, old) == "updating"
+    assert update_verdict(new, None) == "updating"
+    hostile = {"UpdateStatus": {"State": "paused\x1b[2J", "StartedAt": 5}}
+    assert "\x1b" not in update_verdict(hostile, old)
+    assert update_verdict({"UpdateStatus": "x"}, old) == ""

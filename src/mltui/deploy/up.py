@@ -347,6 +347,56 @@ def _renewed(
     return frozenset(names)
 
 
+UNBEGUN_S = 15.0  # tasks running this long count when swarm shows no update
+UPDATE_FAILED = ("paused", "rollback_started", "rollback_paused", "rollback_completed")
+
+
+def update_verdict(item: Mapping[str, Any], before: Mapping[str, Any] | None) -> str:
+    """The state of this up's update of a swarm service: "" while swarm has not
+    begun it (no UpdateStatus, or still the one the service had before the
+    deploy, told apart by its start time as the engine wrote it: no clock of
+    this host is compared with the engine's)."""
+    status = item.get("UpdateStatus")
+    if not isinstance(status, dict):
+        return ""
+    old = (before or {}).get("UpdateStatus")
+    if isinstance(old, dict) and old.get("StartedAt") == status.get("StartedAt"):
+        return ""
+    return safe_text(str(status.get("State") or ""), 40)
+
+
+def _updates(
+    inventory: Inventory,
+    stack: str,
+    names: frozenset[str],
+    before: dict[str, Mapping[str, Any]],
+) -> tuple[str, str, str]:
+    """(what is still waited for: "updating", "unbegun" when swarm shows no
+    update of this up yet, or ""; why it failed or ""; the failed service's
+    label) for the swarm services ``names`` of ``stack`` whose task template
+    this up changed."""
+    found = _swarm_specs(inventory, stack)
+    waiting = ""
+    for name in sorted(names):
+        item = found.get(name)
+        if item is None:
+            continue
+        state = update_verdict(item, before.get(name))
+        if state in UPDATE_FAILED:
+            status = item.get("UpdateStatus")
+            said = status.get("Message") if isinstance(status, dict) else ""
+            label = f"{stack}/{name}"
+            why = f"swarm's update of {label} is {state.replace('_', ' ')}"
+            if said:
+                why += f": {safe_text(str(said), 300)}"
+            return "", f"crashing rollout: {why} (mltui rollback {label} goes back)", label
+        if state == "":
+            waiting = waiting or "unbegun"
+        elif state != "completed":
+            waiting = "updating"
+    return waiting, "", ""
+
+
 def execute_up(
     plan: Plan,
     inventory: Inventory,
@@ -381,9 +431,11 @@ def execute_up(
         return Result(True, f"up {plan.target}: deployed (not waited for)")
     # swarm replaces tasks after deploy returns: until then the old ones run
     renewed = _renewed(specs, _swarm_specs(inventory, plan.target)) if swarm else frozenset()
+    updated = frozenset(name for name in renewed if name in specs)  # changed, not new
     inventory.invalidate()
     deadline = time.monotonic() + timeout
     seen = ""
+    unbegun_since = 0.0
     while True:
         done, text, failed, label = up_state(
             inventory.snapshot(),
@@ -393,6 +445,17 @@ def execute_up(
             lambda cid: _exit_of(inventory, cid),
             renewed,
         )
+        if not failed and updated:
+            # swarm's own verdict on a changed service: a task that ran a moment
+            # and then crashed can look running to one read; the update is done
+            # only once swarm says "completed" (after its monitor period)
+            waiting, failed, label = _updates(inventory, plan.target, updated, specs)
+            if done and waiting == "unbegun":
+                # an engine that never shows the update: the tasks alone decide,
+                # once they have run a while
+                unbegun_since = unbegun_since or time.monotonic()
+                waiting = "" if time.monotonic() - unbegun_since > UNBEGUN_S else waiting
+            done = done and not waiting
         if failed:
             return Result(False, f"up {plan.target}: {failed}", crashed=label)
         if text != seen:
