@@ -57,11 +57,20 @@ def found(name: str, *flags: str) -> list[dict]:
     return json.loads(out.stdout)
 
 
-def settled(name: str, *flags: str) -> dict:
-    """mltui's answer once the server has started."""
+def settled(name: str, *flags: str, source: str = "") -> dict:
+    """mltui's answer once the server has started (and, with ``source``, once it
+    came that way: the server's log may name its URL before its list command
+    does, and mltui then answers from the log until the list has it)."""
     return wait_for(
-        f"{name}'s server",
-        lambda: next((n for n in found(name, *flags) if n["status"] != "starting"), None),
+        f"{name}'s server" + (f" from {source}" if source else ""),
+        lambda: next(
+            (
+                n
+                for n in found(name, *flags)
+                if n["status"] != "starting" and (not source or n["source"] == source)
+            ),
+            None,
+        ),
         timeout=60,
     )
 
@@ -79,7 +88,7 @@ def token_in_logs(name: str) -> str:
 
 def test_a_random_token_gives_a_url_that_answers_on_the_host_port(notebook):
     name = notebook("jnb-random", "-p", "127.0.0.1::8888")
-    server = settled(name, "--show-token")
+    server = settled(name, "--show-token", source="exec")
     host_port = int(docker("port", name, "8888/tcp").split(":")[-1])
     token = token_in_logs(name)
     assert server["status"] == "reachable"
@@ -96,7 +105,7 @@ def test_a_random_token_gives_a_url_that_answers_on_the_host_port(notebook):
 def test_a_configured_token_comes_from_exec(notebook):
     token = secrets.token_hex(16)
     name = notebook("jnb-configured", "-p", "127.0.0.1::8888", "-e", f"JUPYTER_TOKEN={token}")
-    server = settled(name, "--show-token")
+    server = settled(name, "--show-token", source="exec")
     assert "?token=..." in logs_of(name)  # the log only has the placeholder
     assert server["token"] == token and server["source"] == "exec"
     assert server["status"] == "reachable"
