@@ -37,7 +37,7 @@ def state_path(env: dict[str, str] | None = None) -> Path:
 
 def load_state(path: Path | None = None) -> dict[str, str]:
     """The remembered values that are well formed; anything else is left out."""
-    data = _read(state_path() if path is None else path)
+    data = read_json_object(state_path() if path is None else path)
     return {
         key: value
         for key, value in data.items()
@@ -48,8 +48,9 @@ def load_state(path: Path | None = None) -> dict[str, str]:
     }
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """The file's JSON object, or {} for anything else."""
+def read_json_object(path: Path, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
+    """The file's JSON object, or {} for anything else (missing, not a regular
+    file, over ``max_bytes``, not UTF-8 JSON, not an object)."""
     try:
         # O_NONBLOCK: a FIFO put in its place must not hang the start
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -59,12 +60,12 @@ def _read(path: Path) -> dict[str, Any]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return {}
         with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_BYTES + 1)
+            raw = f.read(max_bytes + 1)
     except OSError:
         return {}
     finally:
         os.close(fd)
-    if len(raw) > MAX_BYTES:
+    if len(raw) > max_bytes:
         return {}
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -73,26 +74,32 @@ def _read(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def write_json_atomic(path: Path, data: dict[str, Any], sort_keys: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file in its folder and a
+    rename, so a reader never sees half a file; raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=sort_keys)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def remember(key: str, value: str, path: Path | None = None) -> str:
     """Store one value (the others are kept); returns "" or why it could not be stored."""
     if key not in KEYS:
         raise KeyError(key)
     path = state_path() if path is None else path
-    data = _read(path)  # (keys a later version wrote are kept)
+    data = read_json_object(path)  # (keys a later version wrote are kept)
     if data.get(key) == value:
         return ""
     data[key] = value
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path, data)
     except OSError as exc:
         return f"could not remember the {key} in {path}: {exc.strerror or exc}"
     return ""

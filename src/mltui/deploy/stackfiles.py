@@ -9,15 +9,12 @@ damaged file is the same as an empty one.
 
 from __future__ import annotations
 
-import json
 import os
-import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.state import state_path
+from ..core.state import read_json_object, state_path, write_json_atomic
 
 MAX_BYTES = 256 * 1024
 MAX_ENTRIES = 200
@@ -35,27 +32,7 @@ def _key(engine: str, stack: str) -> str:
 
 
 def _read(path: Path) -> dict[str, str]:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return {}
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_BYTES + 1)
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_BYTES:
-        return {}
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
+    data = read_json_object(path, MAX_BYTES)
     return {
         k: v
         for k, v in data.items()
@@ -76,15 +53,7 @@ def remember_file(engine: str, stack: str, file: str | Path, path: Path | None =
     entries[_key(engine, stack)] = str(Path(file).expanduser().resolve())
     keep = dict(list(entries.items())[-MAX_ENTRIES:])  # the newest last
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".stackfiles-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(keep, out, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_json_atomic(path, keep, sort_keys=False)  # the newest last
     except OSError as exc:
         return f"which file deployed {stack} is not kept: {exc.strerror or exc}"
     return ""
