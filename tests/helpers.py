@@ -310,3 +310,47 @@ def predict_folder_against(url: str, tmp_path: Path, per_class: int, *flags: str
     )  # fmt: skip
     data = json.loads(out.stdout) if out.stdout.strip() else None
     return out, data, expected
+
+
+def stack_service(stack: str, name: str = "app"):
+    """Service ``name`` of ``stack`` as mltui's inventory reads it now (None: gone)."""
+    from mltui.core.engine import Engine
+    from mltui.core.inventory import Inventory
+
+    engine = Engine()
+    try:
+        snap = Inventory(engine).snapshot()
+    finally:
+        engine.close()
+    return next((s for s in snap.services() if s.stack == stack and s.name == name), None)
+
+
+def running_ids(stack: str, name: str = "app") -> set[str]:
+    """The container ids of the service's running replicas."""
+    svc = stack_service(stack, name)
+    return {r.container_id for r in svc.replicas if r.running} if svc else set()
+
+
+def action_log_lines() -> list[str]:
+    """The lines of mltui's action log next to $MLTUI_STATE (the tests' state file)."""
+    path = os.path.join(os.path.dirname(os.environ["MLTUI_STATE"]), "actions.log")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def remove_stack(name: str) -> None:
+    """`docker stack rm`, waiting until its services and containers are gone."""
+    docker("stack", "rm", name, check=False)
+    wait_for(f"{name} removed", lambda: stack_service(name) is None, timeout=60)
+    wait_for(
+        f"{name}'s containers gone",
+        lambda: (
+            not docker(
+                "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}", check=False
+            ).strip()
+        ),
+        timeout=60,
+    )

@@ -8,10 +8,17 @@ import subprocess
 import sys
 
 import pytest
-from helpers import COMPOSE_V1, COMPOSE_V2, STACKS, docker, wait_for
-
-from mltui.core.engine import Engine
-from mltui.core.inventory import Inventory, Service
+from helpers import (
+    COMPOSE_V1,
+    COMPOSE_V2,
+    STACKS,
+    action_log_lines,
+    docker,
+    remove_stack,
+    running_ids,
+    stack_service,
+    wait_for,
+)
 
 pytestmark = pytest.mark.engine
 STACK_FILE = STACKS / "actions.yml"
@@ -31,29 +38,6 @@ def mltui(
     )
 
 
-def service(stack: str, name: str = "app") -> Service | None:
-    engine = Engine()
-    try:
-        snap = Inventory(engine).snapshot()
-    finally:
-        engine.close()
-    return next((s for s in snap.services() if s.stack == stack and s.name == name), None)
-
-
-def running_ids(stack: str) -> set[str]:
-    svc = service(stack)
-    return {r.container_id for r in svc.replicas if r.running} if svc else set()
-
-
-def log_lines() -> list[str]:
-    path = os.path.join(os.path.dirname(os.environ["MLTUI_STATE"]), "actions.log")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 @pytest.fixture
 def swarm_stack(swarm, test_image, run_id):
     name = f"{run_id}act"
@@ -63,17 +47,7 @@ def swarm_stack(swarm, test_image, run_id):
         wait_for(f"{name}/app running", lambda: len(running_ids(name)) == 1, timeout=90)
         yield name
     finally:
-        docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: service(name) is None, timeout=60)
-        wait_for(
-            f"{name}'s volume free",
-            lambda: (
-                not docker(
-                    "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}", check=False
-                ).strip()
-            ),
-            timeout=60,
-        )
+        remove_stack(name)  # its containers gone: the volume is free
         docker("volume", "rm", f"{name}_data", check=False)
 
 
@@ -95,7 +69,7 @@ def compose_project(request, test_image, run_id):
 
 def test_swarm_scale_restart_and_refusals(swarm_stack):
     target = f"{swarm_stack}/app"
-    logged = len(log_lines())
+    logged = len(action_log_lines())
 
     # no terminal and no --yes: refused, nothing changed
     refused = mltui("scale", target, "3")
@@ -108,12 +82,12 @@ def test_swarm_scale_restart_and_refusals(swarm_stack):
     assert absurd.returncode == 2 and "more than 1000" in absurd.stderr
     negative = mltui("scale", target, "--yes", "--", "-1")
     assert negative.returncode == 2 and "0 or more" in negative.stderr
-    assert service(swarm_stack).desired == 1
-    assert len(log_lines()) == logged
+    assert stack_service(swarm_stack).desired == 1
+    assert len(action_log_lines()) == logged
 
     up = mltui("scale", target, "3", "--yes")
     assert up.returncode == 0, up.stderr
-    svc = service(swarm_stack)
+    svc = stack_service(swarm_stack)
     assert (svc.running, svc.desired) == (3, 3)
 
     before = running_ids(swarm_stack)
@@ -122,20 +96,22 @@ def test_swarm_scale_restart_and_refusals(swarm_stack):
     after = running_ids(swarm_stack)
     assert len(after) == 3 and not after & before  # every replica's container is new
 
-    slot_one = {r.container_id for r in service(swarm_stack).replicas if r.running and r.slot == 1}
+    slot_one = {
+        r.container_id for r in stack_service(swarm_stack).replicas if r.running and r.slot == 1
+    }
     one = mltui("restart", target, "--replica", "1", "--yes")
     assert one.returncode == 0, one.stderr
-    svc = service(swarm_stack)
+    svc = stack_service(swarm_stack)
     replaced = {r.container_id for r in svc.replicas if r.running and r.slot == 1}
     assert replaced and not replaced & slot_one
     assert {r.container_id for r in svc.replicas if r.running and r.slot != 1} <= after
 
     down = mltui("scale", target, "1", "--yes")
     assert down.returncode == 0, down.stderr
-    svc = service(swarm_stack)
+    svc = stack_service(swarm_stack)
     assert (svc.running, svc.desired) == (1, 1)
 
-    lines = log_lines()[logged:]
+    lines = action_log_lines()[logged:]
     assert len(lines) == 4
     assert all(target in line and line.endswith("\tok") for line in lines)
     assert "docker service scale --detach" in lines[0] and "update --force" in lines[1]
@@ -143,31 +119,31 @@ def test_swarm_scale_restart_and_refusals(swarm_stack):
 
 def test_compose_scale_restart_and_down_keeps_volume(compose_project):
     name, env = compose_project
-    logged = len(log_lines())
+    logged = len(action_log_lines())
     scale = mltui("scale", f"{name}/app", "2", "--yes", env=env)
     assert scale.returncode == 0, scale.stderr
     # the project's own file, through a Compose of the family that made it
     shown = next(line for line in scale.stderr.splitlines() if "running:" in line)
     assert "up -d --no-recreate --scale app=2 app" in shown and f"-p {name} -f " in shown
     assert (COMPOSE_V1 in shown) == name.endswith("v1")
-    svc = service(name)
+    svc = stack_service(name)
     assert (svc.running, svc.desired) == (2, 2)
 
-    started = {r.container_id: r.since for r in service(name).replicas}
+    started = {r.container_id: r.since for r in stack_service(name).replicas}
     restart = mltui("restart", f"{name}/app", "--yes", env=env)
     assert restart.returncode == 0, restart.stderr
-    again = {r.container_id: r.since for r in service(name).replicas if r.running}
+    again = {r.container_id: r.since for r in stack_service(name).replicas if r.running}
     assert again.keys() == started.keys()  # Compose restarts the same containers
     assert all(again[cid] != since for cid, since in started.items())
 
     refused = mltui("down", name, env=env)
-    assert refused.returncode == 2 and service(name) is not None
+    assert refused.returncode == 2 and stack_service(name) is not None
 
     down = mltui("down", name, "--yes", env=env)
     assert down.returncode == 0, down.stderr
-    assert service(name) is None
+    assert stack_service(name) is None
     assert docker("volume", "ls", "-q", "--filter", f"name={name}_data").split() == [f"{name}_data"]
-    lines = log_lines()[logged:]
+    lines = action_log_lines()[logged:]
     assert len(lines) == 3 and " down" in lines[2] and "-v" not in lines[2].split("\t")[3].split()
 
 

@@ -15,8 +15,8 @@ import os
 import subprocess
 
 import pytest
-from helpers import COMPOSE_V2, docker, free_port, wait_for
-from test_actions_real import mltui, service
+from helpers import COMPOSE_V2, docker, free_port, stack_service, wait_for
+from test_actions_real import mltui
 from test_roll_real import (
     DOCKERFILE,
     _accuracy,
@@ -94,7 +94,7 @@ def _project(tmp_path, form: str, image: str, port: int):
 
 
 def _running(name: str) -> int:
-    svc = service(name, "model")
+    svc = stack_service(name, "model")
     return len([r for r in svc.replicas if r.running]) if svc else 0
 
 
@@ -143,7 +143,7 @@ def test_roll_compose_replicas(folder, tmp_path, run_id):
         up = mltui("up", str(file), "--name", name, "--compose", "--yes", env=env, timeout=300)
         assert up.returncode == 0, up.stderr
         good = _ready(name, url, folder)
-        first = {r.container_id for r in service(name, "model").replicas if r.running}
+        first = {r.container_id for r in stack_service(name, "model").replicas if r.running}
 
         out = _worse_is_rolled_back(name, url, folder, good, env)
         # one container at a time: a moment with one replica new and the other old, and
@@ -154,7 +154,7 @@ def test_roll_compose_replicas(folder, tmp_path, run_id):
         for line in lines:
             replicas = line.split("replicas: ", 1)[1].split(", ")
             assert any(" running " in r and "(starting)" not in r for r in replicas), lines
-        assert not first & {r.container_id for r in service(name, "model").replicas}
+        assert not first & {r.container_id for r in stack_service(name, "model").replicas}
 
         # an equal model (a new build of the same training): on every replica, kept
         out, data = _roll(
@@ -202,10 +202,10 @@ def test_roll_swarm_replicas(swarm, folder, tmp_path, run_id):
         # no --file: mltui up kept which file deployed the stack
         out = _worse_is_rolled_back(name, url, folder, good, {})
         assert "service update --rollback" in out.stderr
-        svc = service(name, "model")
+        svc = stack_service(name, "model")
         assert svc.desired == REPLICAS
     finally:
         docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: service(name, "model") is None, timeout=90)
+        wait_for(f"{name} removed", lambda: stack_service(name, "model") is None, timeout=90)
         for ref in docker("images", "-q", "--filter", f"reference={name}-model").split():
             docker("rmi", "-f", ref, check=False)

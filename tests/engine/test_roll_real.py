@@ -12,8 +12,8 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import COMPOSE_V1, COMPOSE_V2, REPO, docker, free_port, wait_for
-from test_actions_real import mltui, service
+from helpers import COMPOSE_V1, COMPOSE_V2, REPO, docker, free_port, stack_service, wait_for
+from test_actions_real import mltui
 
 from mltui.deploy.images import ensure_image
 from mltui.deploy.stacks import DEMO_MODEL
@@ -74,7 +74,7 @@ def _project(tmp_path, image: str, ports: str, replicas: int):
 
 def _image_of(stack: str) -> set[str]:
     """The image ids the running replicas run (swarm: their task's image)."""
-    svc = service(stack, "model")
+    svc = stack_service(stack, "model")
     ids = set()
     for r in svc.replicas if svc else ():
         if not r.running:
@@ -213,7 +213,7 @@ def test_roll_on_swarm(swarm, folder, tmp_path, run_id):
         _loop(name, folder, url, image, tmp_path, {}, ["--file", str(file)])
     finally:
         docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: service(name, "model") is None, timeout=90)
+        wait_for(f"{name} removed", lambda: stack_service(name, "model") is None, timeout=90)
         for ref in docker("images", "-q", "--filter", f"reference={name}-model").split():
             docker("rmi", "-f", ref, check=False)
 

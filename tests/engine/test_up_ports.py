@@ -12,8 +12,8 @@ import subprocess
 import textwrap
 
 import pytest
-from helpers import COMPOSE_V2, docker, wait_for
-from test_actions_real import mltui, service
+from helpers import COMPOSE_V2, docker, stack_service, wait_for
+from test_actions_real import mltui
 
 pytestmark = pytest.mark.engine
 
@@ -43,7 +43,7 @@ def compose_file(tmp_path, test_image, ports: str) -> str:
 
 def nothing_named(name: str) -> bool:
     return (
-        service(name, "web") is None
+        stack_service(name, "web") is None
         and not docker("ps", "-aq", "--filter", f"name={name}", check=False).strip()
     )
 
@@ -106,7 +106,9 @@ def test_redeploying_a_project_is_not_a_clash_with_its_own_ports(tmp_path, test_
         again = mltui("up", file, "--name", name, "--compose", "--yes", env=env)
         assert again.returncode == 0, again.stderr
         assert "already in use" not in again.stderr
-        wait_for(f"{name}/web running", lambda: (s := service(name, "web")) and s.running == 1)
+        wait_for(
+            f"{name}/web running", lambda: (s := stack_service(name, "web")) and s.running == 1
+        )
     finally:
         subprocess.run(
             [COMPOSE_V2, "-p", name, "-f", file, "down", "-t", "1"],

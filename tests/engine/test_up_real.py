@@ -11,8 +11,16 @@ import subprocess
 import sys
 
 import pytest
-from helpers import COMPOSE_V1, COMPOSE_V2, STACKS, docker, wait_for
-from test_actions_real import log_lines, mltui, service
+from helpers import (
+    COMPOSE_V1,
+    COMPOSE_V2,
+    STACKS,
+    action_log_lines,
+    docker,
+    stack_service,
+    wait_for,
+)
+from test_actions_real import mltui
 
 from mltui.core.engine import Engine
 from mltui.deploy.actionlock import action_lock
@@ -36,7 +44,7 @@ def up(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def running(stack: str, name: str) -> tuple[int, int]:
-    svc = service(stack, name)
+    svc = stack_service(stack, name)
     return (svc.running, svc.desired) if svc else (0, 0)
 
 
@@ -47,7 +55,7 @@ def swarm_name(swarm, run_id):
         yield name
     finally:
         docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: service(name, "built") is None, timeout=60)
+        wait_for(f"{name} removed", lambda: stack_service(name, "built") is None, timeout=60)
 
 
 def test_up_on_swarm_builds_deploys_rolls_back_and_names_a_crash(swarm_name, up_env):
@@ -55,14 +63,14 @@ def test_up_on_swarm_builds_deploys_rolls_back_and_names_a_crash(swarm_name, up_
     refused = up("--name", name, env=up_env)
     assert refused.returncode == 2 and "no terminal" in refused.stderr
     assert "docker stack deploy" in refused.stderr and "build built as" in refused.stderr
-    assert service(name, "built") is None  # nothing built, nothing deployed
+    assert stack_service(name, "built") is None  # nothing built, nothing deployed
     assert not docker("images", "-q", up_env["MLTUI_UP_IMAGE"]).strip()
 
     out = up("--name", name, "--yes", env=up_env)
     assert out.returncode == 0, out.stderr
     assert "Step 5/6" in out.stderr  # the build's progress, line by line
     assert running(name, "built") == (2, 2) and running(name, "plain") == (1, 1)
-    assert {r.image for r in service(name, "built").replicas} == {up_env["MLTUI_UP_IMAGE"]}
+    assert {r.image for r in stack_service(name, "built").replicas} == {up_env["MLTUI_UP_IMAGE"]}
 
     # a second action on the same service while one holds it is refused, unchanged
     target = f"{name}/built"
@@ -74,7 +82,7 @@ def test_up_on_swarm_builds_deploys_rolls_back_and_names_a_crash(swarm_name, up_
 
     # an update, then the rollback shows what it undoes before it does it
     docker("service", "update", "--quiet", "--env-add", "H14CLI_FLAG=on", f"{name}_built")
-    logged = len(log_lines())
+    logged = len(action_log_lines())
     asked = mltui("rollback", target)
     assert asked.returncode == 2 and "env H14CLI_FLAG removed" in asked.stderr
     assert "docker service update --rollback --detach" in asked.stderr
@@ -88,7 +96,7 @@ def test_up_on_swarm_builds_deploys_rolls_back_and_names_a_crash(swarm_name, up_
     assert again.returncode == 2 and "no previous spec" in again.stderr
     stop = mltui("stop", target, "--yes")
     assert stop.returncode == 2 and f"mltui scale {target} 0" in stop.stderr
-    assert len(log_lines()) == logged + 1
+    assert len(action_log_lines()) == logged + 1
 
     crash = up(
         "--name",
@@ -112,17 +120,17 @@ def test_up_with_compose_then_stop_and_start(family, up_env, run_id):
         assert out.returncode == 0, out.stderr
         assert f"running: {binary}" in out.stderr and " up -d --no-build" in out.stderr
         assert running(name, "built") == (2, 2) and running(name, "plain") == (1, 1)
-        made = service(name, "built").replicas[0].name
+        made = stack_service(name, "built").replicas[0].name
         assert made.startswith(f"{name}_built_" if family == "v1" else f"{name}-built-")
 
         stop = mltui("stop", f"{name}/built", "--yes", env=env)
         assert stop.returncode == 0, stop.stderr
-        assert service(name, "built").running == 0 and running(name, "plain") == (1, 1)
+        assert stack_service(name, "built").running == 0 and running(name, "plain") == (1, 1)
         start = mltui("start", f"{name}/built", "--yes", env=env)
         assert start.returncode == 0, start.stderr
         assert running(name, "built") == (2, 2)
         whole = mltui("stop", name, "--yes", env=env)
-        assert whole.returncode == 0 and service(name, "plain").running == 0
+        assert whole.returncode == 0 and stack_service(name, "plain").running == 0
 
         crash = up(
             "--name",
@@ -178,14 +186,14 @@ def test_bad_files_and_a_failing_build_change_nothing(tmp_path, up_env, run_id, 
     assert out.returncode == 2, out.stderr
     assert f"web's port {port} on 127.0.0.1 is already in use" in out.stderr
     assert "by another program on this host: nothing was changed" in out.stderr
-    assert service(name, "web") is None
+    assert stack_service(name, "web") is None
 
     failing = up("--name", name, "--yes", "--compose", env={**up_env, "MLTUI_UP_STEP": "fail"})
     assert failing.returncode == 1
     last = failing.stderr[failing.stderr.index("failed (exit 1)") :]
     assert "Step 4/6" in last and "step says fail" in last and "returned a non-zero code" in last
     assert "Step 5/6" not in last
-    assert service(name, "built") is None and service(name, "plain") is None
+    assert stack_service(name, "built") is None and stack_service(name, "plain") is None
     leftovers = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={name}")
     assert not leftovers.strip()
 

@@ -17,11 +17,19 @@ import subprocess
 
 import pytest
 from conftest import until
-from helpers import COMPOSE_V2, STACKS, docker, wait_for
+from helpers import (
+    COMPOSE_V2,
+    STACKS,
+    action_log_lines,
+    docker,
+    remove_stack,
+    running_ids,
+    stack_service,
+    wait_for,
+)
 
 from mltui.core.config import Config
-from mltui.core.engine import Engine
-from mltui.core.inventory import Inventory, Service
+from mltui.core.inventory import Service
 from mltui.deploy.actionlock import target_lock
 from mltui.deploy.actions import Plan
 from mltui.ui.actions import ActionRun, ActionScreen
@@ -34,49 +42,16 @@ STACK_FILE = STACKS / "actions.yml"
 SIZE = (140, 40)
 
 
-def engine_service(stack: str, name: str = "app") -> Service | None:
-    engine = Engine()
-    try:
-        snap = Inventory(engine).snapshot()
-    finally:
-        engine.close()
-    return next((s for s in snap.services() if s.stack == stack and s.name == name), None)
-
-
-def running(stack: str) -> set[str]:
-    svc = engine_service(stack)
-    return {r.container_id for r in svc.replicas if r.running} if svc else set()
-
-
-def log_lines() -> list[str]:
-    path = os.path.join(os.path.dirname(os.environ["MLTUI_STATE"]), "actions.log")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 @pytest.fixture
 def h14ui_stack(swarm, test_image, run_id):
     name = f"h14ui-{run_id[-6:]}"
     env = {"MLTUI_TEST_IMAGE": test_image}
     docker("stack", "deploy", "--resolve-image", "never", "-c", str(STACK_FILE), name, env=env)
     try:
-        wait_for(f"{name}/app running", lambda: len(running(name)) == 1, timeout=90)
+        wait_for(f"{name}/app running", lambda: len(running_ids(name)) == 1, timeout=90)
         yield name
     finally:
-        docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: engine_service(name) is None, timeout=60)
-        wait_for(
-            f"{name}'s containers gone",
-            lambda: (
-                not docker(
-                    "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}", check=False
-                ).strip()
-            ),
-            timeout=60,
-        )
+        remove_stack(name)
         docker("volume", "rm", f"{name}_data", check=False)
 
 
@@ -136,9 +111,9 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
         # No: nothing ran, and the engine still wants one replica
         assert not app.services.action_runs
         assert not any(isinstance(s, ActionScreen) for s in app.screen_stack)
-        assert engine_service(stack).desired == 1 and len(running(stack)) == 1
+        assert stack_service(stack).desired == 1 and len(running_ids(stack)) == 1
 
-        before = len(log_lines())
+        before = len(action_log_lines())
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ScaleScreen), what="the scale prompt")
         app.screen.query_one("#scale-input").value = "2"
@@ -152,9 +127,9 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
         assert "2/2 running" in job.result.message
         assert "done" in str(app.screen.query_one("#action-result").render())
         assert any("running: docker service scale" in line for line in job.lines)
-        svc = engine_service(stack)
-        assert svc.desired == 2 and len(running(stack)) == 2
-        new = log_lines()[before:]
+        svc = stack_service(stack)
+        assert svc.desired == 2 and len(running_ids(stack)) == 2
+        new = action_log_lines()[before:]
         assert len(new) == 1 and label in new[0] and new[0].endswith("\tok"), new
 
         # the same service while an action on it runs: refused in the app
@@ -171,7 +146,7 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
         del app.services.action_runs[label]
 
         # ... and by the lock another process (here: this test) holds on it
-        ids = running(stack)
+        ids = running_ids(stack)
         with target_lock(job.plan.engine, label, "a test holding it"):
             await pilot.press("e")
             await _confirmation(pilot)
@@ -181,7 +156,7 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
             await until(pilot, lambda: job.result is not None, timeout=30, what="the refusal")
         assert not job.result.started and "another action on" in job.result.message
         assert "refused" in str(app.screen.query_one("#action-result").render())
-        assert running(stack) == ids and engine_service(stack).desired == 2
+        assert running_ids(stack) == ids and stack_service(stack).desired == 2
 
         # b: back to the spec before the scale, what changes shown first
         await pilot.press("escape")
@@ -194,7 +169,7 @@ async def test_scale_asks_no_changes_nothing_yes_scales(h14ui_stack):
         job = app.screen.job
         await until(pilot, lambda: job.result is not None, timeout=150, what="the rollback's end")
         assert job.result.ok, job.result.message
-        assert engine_service(stack).desired == 1
+        assert stack_service(stack).desired == 1
 
 
 async def test_shell_on_a_replica_copies_its_exec_line_without_a_terminal(h14ui_stack):
@@ -216,7 +191,7 @@ def h14ui_project(test_image, run_id):
     base = [COMPOSE_V2, "-p", name, "-f", str(STACK_FILE)]
     subprocess.run([*base, "up", "-d"], env=env, capture_output=True, check=True, timeout=120)
     try:
-        wait_for(f"{name}/app running", lambda: len(running(name)) == 1, timeout=60)
+        wait_for(f"{name}/app running", lambda: len(running_ids(name)) == 1, timeout=60)
         yield name
     finally:
         subprocess.run([*base, "down", "-v", "-t", "1"], env=env, capture_output=True, check=False)
@@ -248,7 +223,7 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
             job = app.screen.job
             await until(pilot, lambda j=job: j.result is not None, timeout=90, what=f"{verb}'s end")
             assert job.result.ok, job.result.message
-            assert len(running(name)) == want
+            assert len(running_ids(name)) == want
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is app.services, what="the services")
         await _on_service(pilot, name)
@@ -274,7 +249,7 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
         assert f"{name}_data" in second and "down -v" in second and "lost for good" in second
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.services, what="back on the services")
-        assert len(running(name)) == 1 and f"{name}_data" in _volumes(name)
+        assert len(running_ids(name)) == 1 and f"{name}_data" in _volumes(name)
         # Yes without the box: the project goes, its volume stays
         await pilot.press("D")
         await _confirmation(pilot)
@@ -283,7 +258,7 @@ async def test_down_asks_about_volumes_twice_and_keeps_them_unless_asked(
         job = app.screen.job
         await until(pilot, lambda: job.result is not None, timeout=120, what="the down's end")
         assert job.result.ok, job.result.message
-    assert engine_service(name) is None
+    assert stack_service(name) is None
     assert f"{name}_data" in _volumes(name)
 
 
@@ -323,7 +298,7 @@ async def test_up_deploys_the_folders_compose_file_as_a_compose_project(
             job = app.screen.job
             await until(pilot, lambda: job.result is not None, timeout=150, what="the up's end")
             assert job.result.ok, job.result.message
-        assert len(running(name)) == 1
+        assert len(running_ids(name)) == 1
     finally:
         subprocess.run(
             [COMPOSE_V2, "-p", name, "-f", str(file), "down", "-t", "1"],

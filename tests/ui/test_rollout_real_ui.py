@@ -11,8 +11,8 @@ import json
 
 import pytest
 from conftest import until
-from helpers import docker, wait_for
-from test_actions_real_ui import SIZE, _confirmation, engine_service
+from helpers import docker, remove_stack, stack_service, wait_for
+from test_actions_real_ui import SIZE, _confirmation
 
 from mltui.core.config import Config
 from mltui.ui.actions import ActionScreen
@@ -66,22 +66,12 @@ def h14rest_stack(swarm, test_image, run_id, tmp_path):
     try:
         wait_for(
             f"{name}/app running",
-            lambda: (svc := engine_service(name)) is not None and svc.running == 1,
+            lambda: (svc := stack_service(name)) is not None and svc.running == 1,
             timeout=90,
         )
         yield name, folder, file
     finally:
-        docker("stack", "rm", name, check=False)
-        wait_for(f"{name} removed", lambda: engine_service(name) is None, timeout=60)
-        wait_for(
-            f"{name}'s containers gone",
-            lambda: (
-                not docker(
-                    "ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}", check=False
-                ).strip()
-            ),
-            timeout=60,
-        )
+        remove_stack(name)
 
 
 async def test_a_crashing_rollout_is_named_and_rolled_back_one_key_away(h14rest_stack, monkeypatch):
@@ -157,7 +147,7 @@ async def test_a_crashing_rollout_is_named_and_rolled_back_one_key_away(h14rest_
     wait_for(
         f"{label} running its previous spec",
         lambda: (
-            (svc := engine_service(stack)) is not None
+            (svc := stack_service(stack)) is not None
             and svc.running == 1
             and all("H14REST_VERSION=1" in env for env in _running_env(stack))
             and _running_env(stack)

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 from conftest import until
-from test_actions_real_ui import SIZE, engine_service
+from helpers import stack_service
+from test_actions_real_ui import SIZE
 
 from mltui.core.config import Config
 from mltui.ui.app import MltuiApp
@@ -52,4 +53,4 @@ async def test_up_of_a_file_whose_port_is_taken_is_refused_naming_it(
         f"web's port {port} on 127.0.0.1 is already in use by another program on this host: "
         "nothing was changed"
     )
-    assert engine_service(folder.name, "web") is None
+    assert stack_service(folder.name, "web") is None
