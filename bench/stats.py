@@ -14,7 +14,8 @@ Scenarios (issue 13, "How it must stay cheap"):
   crash-loops (its task exits after ~2 s, restart condition any, delay 1 s);
   the same measures, both viewers, same run; and the viewers' own processes
   compared alone (mltui against lazydocker, without dockerd), since restarting
-  the crash loop costs dockerd the same whoever watches.
+  the crash loop costs dockerd the same whoever watches; and what watching
+  adds: each viewer's own process plus dockerd above the engine's floor.
 
 By default everything runs on a private engine the bench starts and removes
 (tests/second_engine.py: its own dockerd, containerd, bridge and one-node
@@ -377,6 +378,28 @@ def own_row(name: str, ours: Window, theirs: Window | None) -> Row:
     return (name, mine, f"lazydocker {theirs.viewer:.2f}%; ratio {ratio:.1f}x")
 
 
+def added_row(name: str, floor: Window, ours: Window, theirs: Window | None) -> Row:
+    """What watching adds: the viewer's own process plus dockerd above its floor
+    (the same engine with nobody watching, measured just before). Under churn the
+    floor is most of either combined figure and no viewer's doing."""
+
+    def added(w: Window) -> float:
+        return w.viewer + max(0.0, w.dockerd - floor.dockerd)
+
+    mine = f"mltui {ours.viewer:.2f}% + dockerd +{max(0.0, ours.dockerd - floor.dockerd):.2f}%"
+    mine += f" = {added(ours):.2f}%"
+    if theirs is None:
+        return (name, mine, "lazydocker not found ($LAZYDOCKER or PATH): mltui alone")
+    ratio = added(theirs) / added(ours) if added(ours) > 0 else float("inf")
+    extra = max(0.0, theirs.dockerd - floor.dockerd)
+    return (
+        name,
+        mine,
+        f"lazydocker {theirs.viewer:.2f}% + dockerd +{extra:.2f}% = {added(theirs):.2f}%;"
+        f" ratio {ratio:.1f}x",
+    )
+
+
 def floor_row(name: str, w: Window) -> Row:
     return (
         name,
@@ -391,7 +414,8 @@ def scenario_rows(
     """The engine's floor, then both viewers; ``rss``: mltui's peak memory too;
     ``own``: the viewers' own CPU compared without dockerd's."""
     rows: list[Row] = []
-    rows.append(floor_row(f"{label}: engine alone, {seconds:.0f} s", measure([], seconds)))
+    floor = measure([], seconds)
+    rows.append(floor_row(f"{label}: engine alone, {seconds:.0f} s", floor))
     lazy = viewers.run_lazydocker(marker, seconds)
     at_default = viewers.run_mltui(2.0, marker, seconds)
     at_lazy = viewers.run_mltui(LAZYDOCKER_RATE_S, marker, seconds)
@@ -401,9 +425,19 @@ def scenario_rows(
         compare(f"{label}: CPU, mltui stats every {LAZYDOCKER_RATE_S:g} s{same}", at_lazy, lazy)
     )
     if own:
-        rows.append(own_row(f"{label}: viewer's own CPU, mltui stats every 2 s", at_default, lazy))
         rate = f"{LAZYDOCKER_RATE_S:g} s"
+        rows.append(own_row(f"{label}: viewer's own CPU, mltui stats every 2 s", at_default, lazy))
         rows.append(own_row(f"{label}: viewer's own CPU, mltui stats every {rate}", at_lazy, lazy))
+        rows.append(
+            added_row(
+                f"{label}: what watching adds, mltui stats every 2 s", floor, at_default, lazy
+            )
+        )
+        rows.append(
+            added_row(
+                f"{label}: what watching adds, mltui stats every {rate}", floor, at_lazy, lazy
+            )
+        )
     if rss:
         peak = max(at_default.rss_peak_mib, at_lazy.rss_peak_mib)
         theirs = f"lazydocker {lazy.rss_peak_mib:.0f} MiB" if lazy else ""

@@ -131,3 +131,74 @@ async def test_kept_lines_draw_what_datatable_draws_after_updates_scroll_and_cur
         await pilot.hover(Static, offset=(1, 0))
         await pilot.pause()
         assert left == lines(plain) and hovered != left
+
+
+class StateApp(App):
+    def compose(self) -> ComposeResult:
+        table = InventoryTable(cursor_type="row")
+        table.add_columns("NAME", "STATE", "AGE")
+        yield table
+
+
+async def test_columns_widen_at_once_and_narrow_only_to_what_they_held_lately():
+    """A crash-looping replica's state flips between "running" and a long reason:
+    the column widens for the long one at once and stays wide while it comes back;
+    it narrows (narrow_columns, every WIDTH_HOLD_S) once nothing that wide came."""
+    app = StateApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(InventoryTable)
+        for i in range(3):
+            table.add_row(Text(f"svc{i}"), Text("running"), Text("1s"), key=f"k{i}")
+        state = table.ordered_columns[1]
+        await until(pilot, lambda: state.content_width == len("running"), what="first widths")
+        long = "crashing: exit 1 (restarts 5)"
+        table.update_cell("k1", state.key, Text(long), update_width=True)
+        await until(pilot, lambda: state.content_width == len(long), what="the column widened")
+        table.update_cell("k1", state.key, Text("running"), update_width=True)
+        await pilot.pause()
+        assert state.content_width == len(long)  # not narrowed back at once
+        await until(pilot, lambda: long not in app.export_screenshot(), what="the new state drawn")
+        assert table.narrow_columns() is False  # the long state came since the last call
+        assert state.content_width == len(long)
+        assert table.narrow_columns() is True  # a whole while without it
+        assert state.content_width == len("running")
+
+        # the narrower table is drawn: AGE moved left, next to the state (each
+        # column has one cell of padding either side)
+        def age_at() -> int:
+            return next(line.index("1s") for line in table_lines(table) if "svc1" in line)
+
+        wide_at = (len("svc1") + 2) + (len(long) + 2) + 1
+        narrow_at = (len("svc1") + 2) + (len("running") + 2) + 1
+        assert age_at() == wide_at
+        await until(pilot, lambda: age_at() == narrow_at, what="the narrower column drawn")
+
+
+def table_lines(table: InventoryTable) -> list[str]:
+    strips = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+    return [strip.text for strip in strips]
+
+
+async def test_a_changed_cell_is_drawn_again_alone(monkeypatch):
+    """DataTable draws every cell of a row again after any update; the table
+    keeps each cell's drawing, so one changed cell is the only one drawn again."""
+    app = StateApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(InventoryTable)
+        for i in range(3):
+            table.add_row(Text(f"svc{i}"), Text("running"), Text("1s"), key=f"k{i}")
+        await until(pilot, lambda: "svc2" in "".join(table_lines(table)), what="rows drawn")
+        drawn: list[tuple[int, int]] = []
+        original = DataTable._render_cell
+
+        def counted(self, row_index, column_index, *args, **kwargs):
+            drawn.append((row_index, column_index))
+            return original(self, row_index, column_index, *args, **kwargs)
+
+        monkeypatch.setattr(DataTable, "_render_cell", counted)
+        table.update_cell("k1", table.ordered_columns[2].key, Text("2s"))
+        await until(pilot, lambda: "2s" in "".join(table_lines(table)), what="the new age")
+        assert (1, 2) in drawn
+        assert [cell for cell in drawn if cell[0] >= 0 and cell != (1, 2)] == []
+        lines = table_lines(table)
+        assert "svc1" in lines[2] and "2s" in lines[2] and "running" in lines[2]

@@ -124,11 +124,14 @@ def test_events_after_a_take_start_the_next_burst():
     assert second is not None and second.containers == {"b"}
 
 
-def test_sustained_churn_refreshes_at_most_every_min_gap():
+def test_sustained_churn_refreshes_at_most_every_min_gap_then_every_churn_gap():
     """Events a quarter of a second apart (a slow engine starting containers one
-    by one): not a refresh each, one every ``min_gap`` seconds at most."""
+    by one): not a refresh each; one every ``min_gap`` seconds at first, and once
+    the gap has held ``churn_after`` bursts back in a row, one every ``churn_gap``."""
     clock = Clock()
-    bursts = EventCoalescer(quiet=0.1, max_latency=0.25, min_gap=0.5, clock=clock)
+    bursts = EventCoalescer(
+        quiet=0.1, max_latency=0.25, min_gap=0.5, churn_gap=2.0, churn_after=2, clock=clock
+    )
     taken: list[float] = []
     named: set[str] = set()
     for i in range(40):  # 40 events over 10 s
@@ -139,15 +142,76 @@ def test_sustained_churn_refreshes_at_most_every_min_gap():
             taken.append(clock.now)
         bursts.add(container("start", f"c{i}"))
         clock.now += 0.25
-    clock.now += 1.0
+    clock.now += 3.0
     last = bursts.take()
     assert last is not None
     named |= last.containers
     assert named == {f"c{i}" for i in range(40)}  # nothing lost
-    assert len(taken) <= 20  # 10 s / 0.5 s, not 40
     gaps = [b - a for a, b in itertools.pairwise(taken)]
-    assert all(g >= 0.5 - 1e-9 for g in gaps)
-    assert all(g <= 0.5 + 0.25 + 1e-9 for g in gaps)  # and never starved
+    # the first burst alone, then two held back by the 0.5 s gap...
+    assert all(0.5 - 1e-9 <= g <= 0.5 + 0.25 + 1e-9 for g in gaps[:2]), gaps
+    # ...and from then on one every 2 s, never starved
+    assert gaps[2:] and all(2.0 - 1e-9 <= g <= 2.0 + 0.25 + 1e-9 for g in gaps[2:]), gaps
+    assert len(taken) <= 2 + 10 / 2.0 + 1
+
+
+def test_the_gap_narrows_again_once_the_churn_stops():
+    clock = Clock()
+    bursts = EventCoalescer(
+        quiet=0.1, max_latency=0.25, min_gap=1.0, churn_gap=2.0, churn_after=2, clock=clock
+    )
+    for i in range(30):  # 6 s of events 0.2 s apart: the gap widens
+        if bursts.due_in() == 0.0:
+            bursts.take()
+        bursts.add(container("start", f"c{i}"))
+        clock.now += 0.2
+    assert bursts.gap == 2.0
+    clock.now += 2.5
+    assert bursts.due_in() == 0.0
+    bursts.take()  # the rest of the churn
+    for name in "xyzw":  # single changes 5 s apart: each taken after the quiet moment only
+        clock.now += 5.0
+        bursts.add(container("die", name))
+        assert bursts.due_in() == approx(0.1)
+        clock.now += 0.1
+        bursts.take()
+    assert bursts.gap == 1.0  # none of them was held back: the churn is over
+    clock.now += 0.3  # the next change waits for the 1 s gap only
+    bursts.add(container("start", "y"))
+    assert bursts.due_in() == approx(0.7)  # 1 s after the take, not 2
+
+
+def test_a_crash_loop_as_the_engine_sends_it_is_read_every_two_seconds():
+    """The events of a swarm task that exits every ~3.5 s, at the offsets a real
+    engine sent them (die, disconnect, create, destroy, connect, start): after the
+    first bursts, one refresh every 2 s at most; every container is read."""
+    clock = Clock()
+    bursts = EventCoalescer(clock=clock)  # the app's own settings
+    offsets = (("die", 0.0), ("create", 0.27), ("destroy", 0.46), ("start", 1.47))
+    timeline = sorted(
+        (cycle * 3.5 + at, action, f"task{cycle}") for cycle in range(12) for action, at in offsets
+    )
+    taken: list[float] = []
+    named: set[str] = set()
+    step = 0.01
+    t = 0.0
+    pending = list(timeline)
+    while t < 12 * 3.5 + 3.0:
+        clock.now = 1000.0 + t
+        while pending and pending[0][0] <= t:
+            _, action, cid = pending.pop(0)
+            bursts.add(container(action, cid, **SWARM))
+        if bursts.due_in() == 0.0:
+            changes = bursts.take()
+            assert changes is not None
+            named |= changes.containers
+            taken.append(t)
+        t = round(t + step, 2)
+    assert named == {f"task{c}" for c in range(12)}
+    gaps = [b - a for a, b in itertools.pairwise(taken)]
+    assert all(g >= 1.0 - 1e-6 for g in gaps)
+    assert all(g >= 2.0 - 1e-6 for g in gaps[2:-1]), str(gaps)  # the churn is sustained
+    assert len(taken) <= 42 / 2.0 + 3  # not one per event (48), nor one a second (42)
 
 
 def test_a_crash_loop_refreshes_once_per_cycle_not_once_per_event():

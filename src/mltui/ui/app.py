@@ -325,8 +325,8 @@ class MltuiApp(App[int]):
                 self._settle_timer = self.set_timer(delay, self._settle_due)
 
     def _settle_due(self) -> None:
-        """A settle check joins the event refreshes (one refresh a second at most
-        under churn): it reads the swarm's tasks again, or everything just after a
+        """A settle check joins the event refreshes (one a second at most under
+        churn, one every 2 s under a crash loop: EventCoalescer): it reads the swarm's tasks again, or everything just after a
         reconnect; what it reads reaches the screens only when something moved."""
         self._settle_timer = None
         if self.engine_info.connected:

@@ -18,6 +18,17 @@ from ..core.report import engine_line
 from ..core.textsafe import safe_text
 
 _HEADER = RowKey("\0header")  # the header line's place among the kept lines
+_BLANK = RowKey("\0blank")  # the lines under the last row, all alike
+# A column narrows only to the widest cell it was given over this long: a
+# crash-looping replica's state flips between "running" and a long reason every
+# few seconds, and a column that followed it would move every column to its
+# right and redraw every row each time.
+WIDTH_HOLD_S = 60.0
+
+
+def _cell_width(value: object) -> int:
+    """A one-line cell's width in terminal cells (every cell of this table is a Text)."""
+    return value.cell_len if isinstance(value, Text) else Text(str(value)).cell_len
 
 
 def _count(n: int, word: str) -> str:
@@ -41,6 +52,8 @@ class InventoryTable(DataTable):
     scroll, the styles, the focus or the cursor. The row under the mouse (while
     the mouse is over the table) is always drawn by DataTable itself."""
 
+    _refresh_row_only: RowKey | None = None  # an update_cell under way: its row
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._drawn_widths: list[int] = []
@@ -52,6 +65,13 @@ class InventoryTable(DataTable):
         self._frame: tuple[Any, ...] = ()  # what every line of this frame depends on
         self._places = (0, 0, -2, -2)  # this frame's scroll, header, hover and cursor rows
         self._header: tuple[tuple[Any, ...], Strip] | None = None  # the header's line
+        self._blank: tuple[tuple[Any, ...], Strip] | None = None  # a line under the rows
+        self._widest: dict[ColumnKey, int] = {}  # widest cell put in each column lately
+        # each cell's drawing, kept until that cell (or what every cell depends on)
+        # changes: a row whose AGE changed draws one cell again, not eleven
+        self._added: dict[RowKey, int] = {}  # row -> version when its cells were all set
+        self._cell_versions: dict[tuple[RowKey, ColumnKey], int] = {}  # cell -> last update
+        self._cell_lines: dict[tuple[RowKey, ColumnKey], tuple[tuple[Any, ...], Any]] = {}
 
     # -- the versions of the rows' cells ---------------------------------------------
     def _bump(self, row_key: RowKey) -> None:
@@ -69,6 +89,7 @@ class InventoryTable(DataTable):
         if height != 1:
             self._single_height = False
         self._bump(row_key)
+        self._added[row_key] = self._version
         return row_key
 
     def remove_row(self, row_key: RowKey | str) -> None:
@@ -76,6 +97,10 @@ class InventoryTable(DataTable):
         key = RowKey(row_key) if isinstance(row_key, str) else row_key
         self._versions.pop(key, None)
         self._lines.pop(key, None)
+        self._added.pop(key, None)
+        for column in self.columns:
+            self._cell_versions.pop((key, column), None)
+            self._cell_lines.pop((key, column), None)
 
     def update_cell(
         self,
@@ -85,8 +110,52 @@ class InventoryTable(DataTable):
         *,
         update_width: bool = False,
     ) -> None:
-        super().update_cell(row_key, column_key, value, update_width=update_width)
-        self._bump(RowKey(row_key) if isinstance(row_key, str) else row_key)
+        """As DataTable's, except that ``update_width`` only ever widens the column:
+        it narrows in :meth:`narrow_columns`, to what it held over a while."""
+        row = RowKey(row_key) if isinstance(row_key, str) else row_key
+        col = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if update_width:
+            width = _cell_width(value)
+            self._widest[col] = max(self._widest.get(col, 0), width)
+            column = self.columns.get(col)
+            update_width = column is None or width > column.content_width
+        # DataTable refreshes the whole table after a cell update: only its row here
+        self._refresh_row_only = row
+        try:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+        finally:
+            self._refresh_row_only = None
+        self._bump(row)
+        self._cell_versions[(row, col)] = self._version
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Any:
+        row_key = self._refresh_row_only
+        if row_key is None or regions or any(kwargs.get(k) for k in ("layout", "recompose")):
+            return super().refresh(*regions, **kwargs)
+        index = self._row_locations.get(row_key)
+        if index is None:
+            return super().refresh(**kwargs)
+        return self.refresh_row(index)  # the row's region only (scrolled, on screen)
+
+    def narrow_columns(self) -> bool:
+        """Narrow each column wider than its label, the cells it holds and every
+        cell put in it since the last call (the caller calls this every
+        WIDTH_HOLD_S); True when one narrowed."""
+        narrowed = False
+        for key, column in self.columns.items():
+            if not column.auto_width:
+                continue
+            cells = (_cell_width(cell) for cell in self.get_column(key))
+            width = max(_cell_width(column.label), self._widest.get(key, 0), *cells, 0)
+            if width < column.content_width:
+                column.content_width = width
+                narrowed = True
+        self._widest.clear()
+        if narrowed:
+            # DataTable works the new virtual size out on idle (then watch_virtual_size)
+            self._require_update_dimensions = True
+            self.check_idle()
+        return narrowed
 
     def add_column(self, *args: Any, **kwargs: Any) -> ColumnKey:
         self._forget_lines()
@@ -99,6 +168,9 @@ class InventoryTable(DataTable):
     def clear(self, columns: bool = False) -> Any:
         self._forget_lines()
         self._versions.clear()
+        self._added.clear()
+        self._cell_versions.clear()
+        self._widest.clear()
         self._single_height = True
         return super().clear(columns)
 
@@ -114,6 +186,8 @@ class InventoryTable(DataTable):
         self._layout += 1
         self._lines.clear()
         self._header = None
+        self._blank = None
+        self._cell_lines.clear()
 
     # -- drawing ---------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -143,18 +217,26 @@ class InventoryTable(DataTable):
         row_key, key = self._line_key(y)
         if row_key is None:
             return super().render_line(y)
-        kept = self._lines.get(row_key) if row_key is not _HEADER else self._header
+        if row_key is _HEADER:
+            kept = self._header
+        elif row_key is _BLANK:
+            kept = self._blank
+        else:
+            kept = self._lines.get(row_key)
         if kept is not None and kept[0] == key:
             return kept[1]
         strip = super().render_line(y)
         if row_key is _HEADER:
             self._header = (key, strip)
+        elif row_key is _BLANK:
+            self._blank = (key, strip)
         else:
             self._lines[row_key] = (key, strip)
         return strip
 
     def _line_key(self, y: int) -> tuple[RowKey | None, tuple[Any, ...]]:
-        """The row drawn on line ``y`` of the widget (or _HEADER) and what its
+        """The row drawn on line ``y`` of the widget (or _HEADER, or _BLANK under
+        the last row) and what its
         line depends on; no row when DataTable should draw the line itself (the
         row under the mouse, rows of several lines, a column cursor)."""
         if not self._single_height or self.fixed_rows or self.cursor_type not in ("row", "none"):
@@ -167,7 +249,9 @@ class InventoryTable(DataTable):
                 return None, ()  # the mouse over the header highlights a label
             return _HEADER, self._frame
         index = scroll_y + y - header
-        if index >= self.row_count or index == hover:
+        if index >= self.row_count:
+            return _BLANK, self._frame
+        if index == hover:
             return None, ()
         row_key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key
         version = self._versions.get(row_key)
@@ -193,21 +277,87 @@ class InventoryTable(DataTable):
         moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
         # the same cells: their version goes with them, and their drawn line (good
         # again if they come back to the same index)
-        kept: dict[str | None, tuple[int | None, Any]] = {}
+        kept: dict[str | None, tuple[int | None, Any, int | None, dict[Any, Any]]] = {}
         for key in placed[first:]:
             row = self.rows[key]
             height = None if row.auto_height else row.height
             moved[key.value] = (self.get_row(key), height, row.label)
-            kept[key.value] = (self._versions.get(key), self._lines.get(key))
+            cells_kept = {
+                column: (
+                    self._cell_versions.get((key, column)),
+                    self._cell_lines.get((key, column)),
+                )
+                for column in self.columns
+            }
+            kept[key.value] = (
+                self._versions.get(key),
+                self._lines.get(key),
+                self._added.get(key),
+                cells_kept,
+            )
             self.remove_row(key)
         for name in keys[first:]:
             cells, height, label = moved[name]
             row_key = self.add_row(*cells, key=name, height=height, label=label)
-            version, line = kept[name]
+            version, line, added, cells_kept = kept[name]
             if version is not None:
                 self._versions[row_key] = version
                 if line is not None:
                     self._lines[row_key] = line
+            if added is not None:
+                self._added[row_key] = added
+                for column, (cell_version, drawn) in cells_kept.items():
+                    if cell_version is not None:
+                        self._cell_versions[(row_key, column)] = cell_version
+                    if drawn is not None:
+                        self._cell_lines[(row_key, column)] = drawn
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Any,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """DataTable's cell drawing, kept per cell: DataTable keys its cell cache
+        by a table-wide update count, so one changed cell drew every cell of a
+        changed row again. The header, row labels, fixed rows or columns and rows
+        of several lines are left to DataTable."""
+        if (
+            row_index < 0
+            or column_index < 0
+            or self.fixed_rows
+            or self.fixed_columns
+            or not self._single_height
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        added = self._added.get(row_key) if row_key is not None else None
+        if row_key is None or column_key is None or added is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = (row_key, column_key)
+        key = (
+            added,
+            self._cell_versions.get(cell, 0),
+            row_index,  # DataTable marks each cell with its row and column (for the mouse)
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        kept = self._cell_lines.get(cell)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_lines[cell] = (key, lines)
+        return lines
 
     def watch_virtual_size(self) -> None:
         # DataTable measures new cells on idle, after a frame may already have
@@ -246,4 +396,5 @@ class EngineBar(Static):
             if not info.connected:
                 text.append(f" (as of {human_age(now - snapshot.taken_at)} ago)", style="dim")
         self.set_class(info.state != "connected", "-offline")
-        self.update(text)
+        if text != self.content:  # each snapshot shows it again, mostly the same
+            self.update(text, layout=False)  # one line high (mltui.tcss): no layout

@@ -34,7 +34,7 @@ from ..core.usage import (
     with_usage,
 )
 from .action_keys import ActionKeys
-from .inventory_table import EngineBar, InventoryTable, _look
+from .inventory_table import WIDTH_HOLD_S, EngineBar, InventoryTable, _look
 from .requests import OpenGpu, OpenLogs, OpenNotebooks, OpenPredict, OpenRoll, app_state
 from .services_bindings import SERVICES_BINDINGS
 from .usage import StatsFeed, UsagePane, detail_text
@@ -98,6 +98,8 @@ class ServicesScreen(ActionKeys):
 
     def on_mount(self) -> None:
         self.set_interval(self.AGE_TICK_S, self._tick_ages)
+        # columns widen at once and narrow at this pace (see WIDTH_HOLD_S)
+        self.set_interval(WIDTH_HOLD_S, self._narrow_columns)
         self.query_one(InventoryTable).focus()
         self.query_one(UsagePane).display = False
         self._fit(self.app.size.width)
@@ -269,6 +271,10 @@ class ServicesScreen(ActionKeys):
             index = min(table.cursor_row, len(keys) - 1)
         if index != table.cursor_row:
             table.move_cursor(row=index, animate=False, scroll=False)
+
+    def _narrow_columns(self) -> None:
+        if not self._torn_down():
+            self.table.narrow_columns()
 
     def _tick_ages(self) -> None:
         """Bring the AGE cells of the rows on screen up to date; nothing else changes."""

@@ -8,8 +8,14 @@ gathers a burst instead: the refresh runs once the stream has been quiet for
 seconds after the first, so a flood still reaches the screen within that bound.
 Under sustained churn (a crash loop, or a slow engine starting containers a
 quarter of a second apart) two refreshes are at least ``min_gap`` seconds
-apart: what happens meanwhile joins the next one, so the latency is at most
-``max(max_latency, min_gap)``.
+apart: what happens meanwhile joins the next one. When bursts keep being held
+back by that gap (a crash loop sends a die, a create, a destroy and a start
+every few seconds), the gap widens to ``churn_gap``: each burst the gap held
+back counts one up (to ``2 * churn_after``), each that came after it was over
+one down, and from ``churn_after`` on the gap is wide. A quiet moment inside a
+crash loop's cycle does not narrow it at once, and a gap that stays wide a few
+bursts after the churn is over delays nothing: those bursts came after it. The latency is at most
+``max(max_latency, churn_gap)``; for a single change, ``max_latency``.
 What the burst named comes back as :class:`Changes`, which the
 :class:`~mltui.core.inventory.reader.Inventory` reads instead of everything:
 the containers the events named, and the swarm's services and tasks only when
@@ -29,7 +35,9 @@ from .events import event_changes_engine, event_container_id, event_matters
 
 QUIET_S = 0.1  # the stream quiet this long after an event: refresh
 MAX_LATENCY_S = 0.25  # a burst that goes on: refresh this long after its first event anyway
-MIN_GAP_S = 1.0  # sustained churn (a crash loop): at most one refresh a second
+MIN_GAP_S = 1.0  # churn (a scale, a deploy): at most one refresh a second
+CHURN_GAP_S = 2.0  # sustained churn (a crash loop): at most one every 2 s (the stats interval)
+CHURN_AFTER = 2  # bursts held back by the gap (net): the churn is sustained
 
 
 @dataclass
@@ -85,10 +93,15 @@ class EventCoalescer:
         max_latency: float = MAX_LATENCY_S,
         min_gap: float = MIN_GAP_S,
         clock: Callable[[], float] = time.monotonic,
+        churn_gap: float = CHURN_GAP_S,
+        churn_after: int = CHURN_AFTER,
     ) -> None:
         self.quiet = quiet
         self.max_latency = max_latency
         self.min_gap = min_gap
+        self.churn_gap = max(churn_gap, min_gap)
+        self.churn_after = churn_after
+        self._held = 0  # bursts the gap held back, less those it did not (0..2*churn_after)
         self.clock = clock
         self._lock = threading.Lock()
         self._pending: Changes | None = None
@@ -131,13 +144,24 @@ class EventCoalescer:
                 return None
             due = min(self._last + self.quiet, self._first + self.max_latency)
             if self._taken is not None:
-                due = max(due, self._taken + self.min_gap)
+                due = max(due, self._taken + self.gap)
             return max(0.0, due - self.clock())
+
+    @property
+    def gap(self) -> float:
+        """The least time between two refreshes now: ``churn_gap`` while the churn
+        is sustained, else ``min_gap``."""
+        return self.churn_gap if self._held >= self.churn_after else self.min_gap
 
     def take(self) -> Changes | None:
         """The pending burst (due or not), and start afresh; None when none is pending."""
         with self._lock:
             pending, self._pending = self._pending, None
             if pending is not None:
+                # did the gap hold this burst back (it was due before the gap ended)?
+                due = min(self._last + self.quiet, self._first + self.max_latency)
+                held = self._taken is not None and due < self._taken + self.gap
+                step = 1 if held else -1
+                self._held = min(2 * self.churn_after, max(0, self._held + step))
                 self._taken = self.clock()
             return pending
