@@ -159,6 +159,51 @@ def test_a_finished_replica_has_a_dim_name():
     assert row_named(shown, "job.2").tones[0] is Tone.PLAIN
 
 
+def _task(task_id, slot, state, desired) -> Replica:
+    return Replica(
+        key=task_id,
+        name=f"loop.{slot}",
+        kind="task",
+        slot=slot,
+        state=state,
+        since=NOW - 1,
+        image="img:1",
+        desired_state=desired,
+    )
+
+
+def test_a_swarm_slot_keeps_its_row_key_when_swarm_replaces_its_task():
+    """A crash loop: the task in slot 1 is replaced every few seconds (while the
+    restart delay runs, the new task's desired state is "ready"). The row of the
+    task meant to run in a slot is keyed by the slot, so a table updates it in
+    place; an old task still listed in that slot keeps a key of its own."""
+
+    def keys(*tasks):
+        shown = rows(_snapshot(_service("loop", list(tasks))), now=NOW)
+        return {r.id.replica: r.key for r in shown if r.id.level is Level.REPLICA}
+
+    first = keys(_task("t1", 1, "running", "running"), _task("t2", 2, "running", "running"))
+    waiting_ = keys(_task("t3", 1, "ready", "ready"), _task("t2", 2, "running", "running"))
+    replaced = keys(
+        _task("t1", 1, "failed", "shutdown"),
+        _task("t4", 1, "running", "running"),
+        _task("t2", 2, "running", "running"),
+    )
+    assert first["t1"] == waiting_["t3"] == replaced["t4"]  # slot 1's row, whichever task
+    assert first["t2"] == waiting_["t2"] == replaced["t2"] != first["t1"]
+    assert replaced["t1"] not in (replaced["t4"], replaced["t2"])  # the old task: its own row
+    # two tasks meant for one slot (a moment in an update): keys stay unique
+    both = keys(_task("t5", 1, "running", "running"), _task("t6", 1, "starting", "running"))
+    assert len(set(both.values())) == 2
+    # the slot is not part of the row's identity: the ids still name the task
+    row = next(
+        r
+        for r in rows(_snapshot(_service("loop", [_task("t7", 1, "running", "running")])), now=NOW)
+        if r.id.level is Level.REPLICA
+    )
+    assert row.id == RowId(Level.REPLICA, "compose:p", "compose:p/loop", "t7")
+
+
 def test_detail_of_a_service_a_replica_and_a_stack():
     snap = sample()
     shown = rows(snap, now=NOW)

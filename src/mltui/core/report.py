@@ -10,7 +10,7 @@ a :class:`Tone` per cell, so the screen only lays rows out and colours them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 from .engine import EngineInfo
@@ -78,15 +78,22 @@ class RowId:
     stack: str  # Stack.key of the stack the row is in
     service: str = ""  # Service.key, on service and replica rows
     replica: str = ""  # Replica.key, on replica rows
+    # a swarm replica's slot, on the row of the task meant to run in it: the row
+    # keeps its key when swarm replaces that task (a crash loop does every few
+    # seconds), so a table updates the row instead of removing and adding one
+    place: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:
         """The row's key in a table, stable across refreshes: stack:KIND:NAME,
-        svc:KEY, rep:ID (an opaque name: read the fields, not this)."""
+        svc:KEY, rep:SERVICE#SLOT or rep:ID (an opaque name: read the fields, not
+        this)."""
         if self.level is Level.STACK:
             return f"stack:{self.stack}"
         if self.level is Level.SERVICE:
             return f"svc:{self.service}"
+        if self.place:
+            return f"rep:{self.service}#{self.place}"
         return f"rep:{self.replica}"
 
     @property
@@ -251,11 +258,13 @@ def service_row(svc: Service, now: float, stack: str = "") -> Row:
     )
 
 
-def replica_row(rep: Replica, now: float, stack: str = "", service: str = "") -> Row:
+def replica_row(
+    rep: Replica, now: float, stack: str = "", service: str = "", place: str = ""
+) -> Row:
     restarts = str(rep.restarts) if rep.restarts else ""
     gpu = safe_text(rep.gpu.summary if rep.gpu else "", CELL_LIMIT)
     return Row(
-        id=RowId(Level.REPLICA, stack, service, rep.key),
+        id=RowId(Level.REPLICA, stack, service, rep.key, place),
         cells=(
             safe_text(rep.name, NAME_LIMIT),
             _state_word(rep),
@@ -316,8 +325,25 @@ def rows(
             # a standalone container is its own only replica: no second row
             if svc.kind == "container":
                 continue
-            out.extend(replica_row(r, now, stack.key, svc.key) for r in svc.replicas)
+            places = _places(svc.replicas)
+            out.extend(
+                replica_row(r, now, stack.key, svc.key, places.get(r.key, "")) for r in svc.replicas
+            )
     return out
+
+
+def _places(replicas: tuple[Replica, ...]) -> dict[str, str]:
+    """Replica key -> its slot, for the one swarm task per slot meant to run there
+    (desired state running, or ready while swarm waits out a restart delay; the
+    first one listed when several are)."""
+    places: dict[str, str] = {}
+    taken: set[int] = set()
+    for rep in replicas:
+        meant = rep.desired_state not in ("shutdown", "remove", "complete")
+        if rep.kind == "task" and rep.slot is not None and meant and rep.slot not in taken:
+            taken.add(rep.slot)
+            places[rep.key] = str(rep.slot)
+    return places
 
 
 def engine_line(info: EngineInfo) -> str:
