@@ -104,6 +104,16 @@ async def test_kept_lines_draw_what_datatable_draws_after_updates_scroll_and_cur
         await same("the cursor moved onto a changed row")
         both(lambda t: t.update_cell("k30", t.ordered_columns[1].key, Text("3.0%", style="bold")))
         await same("the cursor row's cell changed style")
+        # what the services screen puts in cells: colours, right-justified
+        # figures, empty cells; and a cell back to what it showed before
+        for key, name, cpu, mem in (
+            ("k31", Text("svc31", style="green"), Text("12.5%", justify="right"), Text("")),
+            ("k32", Text("svc32", style="bold red"), Text("0.0%", justify="right"), Text("")),
+            ("k31", Text("svc31", style="green"), Text("0.0%", justify="right"), Text("n/a")),
+        ):
+            for col, value in enumerate((name, cpu, mem)):
+                both(lambda t, k=key, c=col, v=value: t.update_cell(k, t.ordered_columns[c].key, v))
+            await same(f"styled, justified and empty cells in {key}")
         both(lambda t: t.remove_row("k29"))
         await same("a row removed above")
         # put back in another order: ours moves its rows (their drawn lines go with
@@ -189,16 +199,29 @@ async def test_a_changed_cell_is_drawn_again_alone(monkeypatch):
             table.add_row(Text(f"svc{i}"), Text("running"), Text("1s"), key=f"k{i}")
         await until(pilot, lambda: "svc2" in "".join(table_lines(table)), what="rows drawn")
         drawn: list[tuple[int, int]] = []
-        original = DataTable._render_cell
+        rendered: list[object] = []
+        draw, render = InventoryTable._draw_content, type(app.console).render_lines
 
         def counted(self, row_index, column_index, *args, **kwargs):
             drawn.append((row_index, column_index))
-            return original(self, row_index, column_index, *args, **kwargs)
+            return draw(self, row_index, column_index, *args, **kwargs)
 
-        monkeypatch.setattr(DataTable, "_render_cell", counted)
+        def rendering(console, renderable, *args, **kwargs):
+            if not isinstance(renderable, Text):  # a cell, not the text inside it
+                rendered.append(renderable)
+            return render(console, renderable, *args, **kwargs)
+
+        monkeypatch.setattr(InventoryTable, "_draw_content", counted)
+        monkeypatch.setattr(type(app.console), "render_lines", rendering)
         table.update_cell("k1", table.ordered_columns[2].key, Text("2s"))
         await until(pilot, lambda: "2s" in "".join(table_lines(table)), what="the new age")
-        assert (1, 2) in drawn
-        assert [cell for cell in drawn if cell[0] >= 0 and cell != (1, 2)] == []
+        assert drawn == [(1, 2)]  # not the row's other cells, nor other rows
+        assert len(rendered) == 1  # "2s" was never drawn in that column before
         lines = table_lines(table)
         assert "svc1" in lines[2] and "2s" in lines[2] and "running" in lines[2]
+        # back to what it showed before: drawn from what that looked like, no render
+        drawn.clear()
+        rendered.clear()
+        table.update_cell("k1", table.ordered_columns[2].key, Text("1s"))
+        await until(pilot, lambda: "2s" not in "".join(table_lines(table)), what="the old age")
+        assert drawn == [(1, 2)] and rendered == []

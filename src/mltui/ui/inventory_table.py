@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.renderables.styled import Styled
 from textual.strip import Strip
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
@@ -24,6 +29,10 @@ _BLANK = RowKey("\0blank")  # the lines under the last row, all alike
 # few seconds, and a column that followed it would move every column to its
 # right and redraw every row each time.
 WIDTH_HOLD_S = 60.0
+
+
+_EMPTY = Text(no_wrap=True, end="")  # what DataTable draws for an empty cell
+DRAWN_CONTENTS = 4096  # cell drawings kept by what they show (see _draw_content)
 
 
 def _cell_width(value: object) -> int:
@@ -72,6 +81,10 @@ class InventoryTable(DataTable):
         self._added: dict[RowKey, int] = {}  # row -> version when its cells were all set
         self._cell_versions: dict[tuple[RowKey, ColumnKey], int] = {}  # cell -> last update
         self._cell_lines: dict[tuple[RowKey, ColumnKey], tuple[tuple[Any, ...], Any]] = {}
+        # a cell's drawing by what it shows (a crash loop's cells come back to the
+        # same few words), without the row and column DataTable marks it with
+        self._contents: LRUCache[tuple[Any, ...], Any] = LRUCache(DRAWN_CONTENTS)
+        self._marks: dict[tuple[int, int], Style] = {}  # (row, column) -> that mark
 
     # -- the versions of the rows' cells ---------------------------------------------
     def _bump(self, row_key: RowKey) -> None:
@@ -135,7 +148,14 @@ class InventoryTable(DataTable):
         index = self._row_locations.get(row_key)
         if index is None:
             return super().refresh(**kwargs)
-        return self.refresh_row(index)  # the row's region only (scrolled, on screen)
+        if not self._single_height or self.fixed_rows:
+            return self.refresh_row(index)
+        # the row's region only (when on screen); every row one line high, so its
+        # place is its index (DataTable's refresh_row adds up the heights above it)
+        header = self.header_height if self.show_header else 0
+        widths = sum(c.get_render_width(self) for c in self.columns.values())
+        width = max(self.size.width, widths + self._row_label_column_width)
+        return self._refresh_region(Region(0, index + header, width, 1))
 
     def narrow_columns(self) -> bool:
         """Narrow each column wider than its label, the cells it holds and every
@@ -188,6 +208,8 @@ class InventoryTable(DataTable):
         self._header = None
         self._blank = None
         self._cell_lines.clear()
+        self._contents.clear()
+        self._marks.clear()
 
     # -- drawing ---------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -355,9 +377,77 @@ class InventoryTable(DataTable):
         kept = self._cell_lines.get(cell)
         if kept is not None and kept[0] == key:
             return kept[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = self._draw_content(row_index, column_index, cell, base_style, width, cursor, hover)
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         self._cell_lines[cell] = (key, lines)
         return lines
+
+    def _draw_content(
+        self,
+        row_index: int,
+        column_index: int,
+        cell: tuple[RowKey, ColumnKey],
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> Any:
+        """DataTable's drawing of a one-line Text cell, as DataTable does it (the
+        same styles, padding and console), kept by what the cell shows; then
+        marked with its row and column as DataTable marks it. None: not such a
+        cell, left to DataTable."""
+        value = self._data[cell[0]][cell[1]]
+        if not isinstance(value, Text) or "\n" in value.plain:
+            return None
+        shown = value or _EMPTY
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        key = (
+            shown.plain,
+            str(shown.style),
+            tuple(shown.spans),
+            shown.justify,
+            shown.overflow,
+            shown.no_wrap,
+            shown.end,
+            width,
+            base_style,
+            component_style,
+            post_style,
+        )
+        drawn = self._contents.get(key)
+        if drawn is None:
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            drawn = self.app.console.render_lines(
+                Styled(
+                    Padding(shown, (0, self.cell_padding)),
+                    pre_style=base_style + component_style,
+                    post_style=post_style,
+                ),
+                options,
+            )
+            self._contents[key] = drawn
+        mark = self._marks.get((row_index, column_index))
+        if mark is None:
+            mark = Style.from_meta({"row": row_index, "column": column_index})
+            self._marks[(row_index, column_index)] = mark
+        return [
+            [
+                Segment(text, None if control else (style + mark if style else mark), control)
+                for text, style, control in line
+            ]
+            for line in drawn
+        ]
 
     def watch_virtual_size(self) -> None:
         # DataTable measures new cells on idle, after a frame may already have
