@@ -18,7 +18,7 @@ from mltui.deploy.actionlock import Busy, action_lock
 from mltui.deploy.actions import ActionError, Plan
 from mltui.deploy.composefile import ComposeError, interpolate, load, parse, project_name
 from mltui.deploy.rollback import spec_diff
-from mltui.deploy.up import crashed, plan_up, port_message, up_progress
+from mltui.deploy.up import crashed, plan_up, port_message, up_state
 
 V1 = ("/usr/bin/docker-compose",)
 V2 = ("/opt/bin/docker-compose",)
@@ -236,11 +236,11 @@ def _rep(state: str, since: float, **kw) -> Replica:
     )
 
 
-def test_up_progress_and_crashing_rollouts():
+def test_up_state_and_crashing_rollouts():
     plan = Plan("up", "ml", "swarm", "e", (), expect=(("x", 1),))
     ok = _svc("x", (_rep("running", 100.0),))
     snap = snapshot(True, (Stack("ml", "swarm", (ok,)),))
-    assert up_progress(snap, plan, 50.0, {}) == (True, "running: x 1/1", "")
+    assert up_state(snap, plan, 50.0, {})[:3] == (True, "running: x 1/1", "")
     failed = _svc("x", (_rep("failed", 100.0, error="task: non-zero exit (3)"),))
     assert crashed(failed, 50.0, 0) == "ml_x.failed failed: task: non-zero exit (3)"
     assert crashed(failed, 200.0, 0) == ""  # an old failure is not this rollout's
@@ -254,7 +254,7 @@ def test_up_progress_and_crashing_rollouts():
     # a command that exits 0 and is restarted for ever is a crash loop too
     assert crashed(looping, 50.0, 0, lambda _cid: 0) == "ml_x.restarting restarting: exit code 0"
     retried = _svc("x", (_rep("starting", 100.0),), restarts=2, last_error="boom", desired=1)
-    done, _text, why = up_progress(
+    done, _text, why, _label = up_state(
         snapshot(True, (Stack("ml", "swarm", (retried,)),)), plan, 50.0, {"x": 1}
     )
     assert not done and "crashing rollout" in why and "boom" in why and "mltui rollback" in why
@@ -382,8 +382,8 @@ def test_a_swarm_redeploy_waits_for_the_replaced_tasks():
     assert _renewed(before, after) == {"changed", "new"}
     plan = Plan("up", "ml", "swarm", "e", (), expect=(("x", 1),))
     old = snapshot(True, (Stack("ml", "swarm", (_svc("x", (_rep("running", 10.0),)),)),))
-    assert up_progress(old, plan, 50.0, {})[:2] == (True, "running: x 1/1")
-    assert up_progress(old, plan, 50.0, {}, renewed=frozenset({"x"}))[:2] == (
+    assert up_state(old, plan, 50.0, {})[:2] == (True, "running: x 1/1")
+    assert up_state(old, plan, 50.0, {}, renewed=frozenset({"x"}))[:2] == (
         False,
         "running: x 0/1",
     )

@@ -101,17 +101,8 @@ def test_state_health_restarts_and_gpu_tones():
 
 
 def _replica(name, state="running", health="", **kw) -> Replica:
-    return Replica(
-        key=f"id-{name}",
-        name=name,
-        kind="container",
-        slot=None,
-        state=state,
-        since=NOW - 90,
-        image="img:1",
-        health=health,
-        **kw,
-    )
+    fields = {"key": f"id-{name}", "kind": "container", "slot": None, "since": NOW - 90}
+    return Replica(name=name, state=state, image="img:1", health=health, **(fields | kw))
 
 
 def _snapshot(*services: Service) -> Snapshot:
@@ -160,15 +151,8 @@ def test_a_finished_replica_has_a_dim_name():
 
 
 def _task(task_id, slot, state, desired) -> Replica:
-    return Replica(
-        key=task_id,
-        name=f"loop.{slot}",
-        kind="task",
-        slot=slot,
-        state=state,
-        since=NOW - 1,
-        image="img:1",
-        desired_state=desired,
+    return _replica(
+        f"loop.{slot}", state, key=task_id, kind="task", slot=slot, desired_state=desired
     )
 
 

@@ -261,20 +261,6 @@ def crashed(
     return ""
 
 
-def up_progress(
-    snapshot: Snapshot,
-    plan: Plan,
-    since: float,
-    restarts: dict[str, int],
-    exit_of: Callable[[str], int | None] = lambda _cid: None,
-    renewed: frozenset[str] = frozenset(),
-) -> tuple[bool, str, str]:
-    """(done, what is seen, why it failed or ""). A service in ``renewed`` (swarm:
-    its task template changed) counts only replicas that started since."""
-    done, seen, failed, _label = up_state(snapshot, plan, since, restarts, exit_of, renewed)
-    return done, seen, failed
-
-
 def up_state(
     snapshot: Snapshot,
     plan: Plan,
@@ -283,8 +269,10 @@ def up_state(
     exit_of: Callable[[str], int | None] = lambda _cid: None,
     renewed: frozenset[str] = frozenset(),
 ) -> tuple[bool, str, str, str]:
-    """:func:`up_progress`, and the swarm service ("stack/service") whose new
-    tasks crash ("" when none: a Compose project has no previous spec)."""
+    """(done, what is seen, why it failed or "", and the swarm service
+    ("stack/service") whose new tasks crash: "" when none, a Compose project has
+    no previous spec). A service in ``renewed`` (swarm: its task template
+    changed) counts only replicas that started since."""
     found = {
         s.name: s
         for st in snapshot.stacks
@@ -468,4 +456,4 @@ def execute_up(
         time.sleep(0.5)
 
 
-__all__ = ["ComposeFile", "execute_up", "plan_up", "run_build", "up_progress"]
+__all__ = ["ComposeFile", "execute_up", "plan_up", "run_build", "up_state"]
