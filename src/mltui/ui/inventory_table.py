@@ -76,13 +76,9 @@ class InventoryTable(DataTable):
         self._header: tuple[tuple[Any, ...], Strip] | None = None  # the header's line
         self._blank: tuple[tuple[Any, ...], Strip] | None = None  # a line under the rows
         self._widest: dict[ColumnKey, int] = {}  # widest cell put in each column lately
-        # each cell's drawing, kept until that cell (or what every cell depends on)
-        # changes: a row whose AGE changed draws one cell again, not eleven
-        self._added: dict[RowKey, int] = {}  # row -> version when its cells were all set
-        self._cell_versions: dict[tuple[RowKey, ColumnKey], int] = {}  # cell -> last update
-        self._cell_lines: dict[tuple[RowKey, ColumnKey], tuple[tuple[Any, ...], Any]] = {}
-        # a cell's drawing by what it shows (a crash loop's cells come back to the
-        # same few words), without the row and column DataTable marks it with
+        # a cell's drawing by what it shows, without the row and column DataTable
+        # marks it with: a row whose AGE changed renders one cell again, not eleven,
+        # and a crash loop's cells come back to the same few words
         self._contents: LRUCache[tuple[Any, ...], Any] = LRUCache(DRAWN_CONTENTS)
         self._marks: dict[tuple[int, int], Style] = {}  # (row, column) -> that mark
 
@@ -102,7 +98,6 @@ class InventoryTable(DataTable):
         if height != 1:
             self._single_height = False
         self._bump(row_key)
-        self._added[row_key] = self._version
         return row_key
 
     def remove_row(self, row_key: RowKey | str) -> None:
@@ -110,10 +105,6 @@ class InventoryTable(DataTable):
         key = RowKey(row_key) if isinstance(row_key, str) else row_key
         self._versions.pop(key, None)
         self._lines.pop(key, None)
-        self._added.pop(key, None)
-        for column in self.columns:
-            self._cell_versions.pop((key, column), None)
-            self._cell_lines.pop((key, column), None)
 
     def update_cell(
         self,
@@ -139,7 +130,6 @@ class InventoryTable(DataTable):
         finally:
             self._refresh_row_only = None
         self._bump(row)
-        self._cell_versions[(row, col)] = self._version
 
     def refresh(self, *regions: Region, **kwargs: Any) -> Any:
         row_key = self._refresh_row_only
@@ -188,8 +178,6 @@ class InventoryTable(DataTable):
     def clear(self, columns: bool = False) -> Any:
         self._forget_lines()
         self._versions.clear()
-        self._added.clear()
-        self._cell_versions.clear()
         self._widest.clear()
         self._single_height = True
         return super().clear(columns)
@@ -207,7 +195,6 @@ class InventoryTable(DataTable):
         self._lines.clear()
         self._header = None
         self._blank = None
-        self._cell_lines.clear()
         self._contents.clear()
         self._marks.clear()
 
@@ -299,40 +286,21 @@ class InventoryTable(DataTable):
         moved: dict[str | None, tuple[list[Any], int | None, Text | None]] = {}
         # the same cells: their version goes with them, and their drawn line (good
         # again if they come back to the same index)
-        kept: dict[str | None, tuple[int | None, Any, int | None, dict[Any, Any]]] = {}
+        kept: dict[str | None, tuple[int | None, Any]] = {}
         for key in placed[first:]:
             row = self.rows[key]
             height = None if row.auto_height else row.height
             moved[key.value] = (self.get_row(key), height, row.label)
-            cells_kept = {
-                column: (
-                    self._cell_versions.get((key, column)),
-                    self._cell_lines.get((key, column)),
-                )
-                for column in self.columns
-            }
-            kept[key.value] = (
-                self._versions.get(key),
-                self._lines.get(key),
-                self._added.get(key),
-                cells_kept,
-            )
+            kept[key.value] = (self._versions.get(key), self._lines.get(key))
             self.remove_row(key)
         for name in keys[first:]:
             cells, height, label = moved[name]
             row_key = self.add_row(*cells, key=name, height=height, label=label)
-            version, line, added, cells_kept = kept[name]
+            version, line = kept[name]
             if version is not None:
                 self._versions[row_key] = version
                 if line is not None:
                     self._lines[row_key] = line
-            if added is not None:
-                self._added[row_key] = added
-                for column, (cell_version, drawn) in cells_kept.items():
-                    if cell_version is not None:
-                        self._cell_versions[(row_key, column)] = cell_version
-                    if drawn is not None:
-                        self._cell_lines[(row_key, column)] = drawn
 
     def _render_cell(
         self,
@@ -343,51 +311,21 @@ class InventoryTable(DataTable):
         cursor: bool = False,
         hover: bool = False,
     ) -> Any:
-        """DataTable's cell drawing, kept per cell: DataTable keys its cell cache
-        by a table-wide update count, so one changed cell drew every cell of a
-        changed row again. The header, row labels, fixed rows or columns and rows
-        of several lines are left to DataTable."""
-        if (
-            row_index < 0
-            or column_index < 0
-            or self.fixed_rows
-            or self.fixed_columns
-            or not self._single_height
-        ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        added = self._added.get(row_key) if row_key is not None else None
-        if row_key is None or column_key is None or added is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cell = (row_key, column_key)
-        key = (
-            added,
-            self._cell_versions.get(cell, 0),
-            row_index,  # DataTable marks each cell with its row and column (for the mouse)
-            column_index,
-            base_style,
-            width,
-            cursor,
-            hover,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-        )
-        kept = self._cell_lines.get(cell)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        lines = self._draw_content(row_index, column_index, cell, base_style, width, cursor, hover)
-        if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cell_lines[cell] = (key, lines)
-        return lines
+        """DataTable's cell drawing, kept by what the cell shows (_draw_content):
+        DataTable keys its cell cache by a table-wide update count, so one changed
+        cell rendered every cell of a changed row again. The header, row labels,
+        fixed rows or columns and rows of several lines are left to DataTable."""
+        simple = not (self.fixed_rows or self.fixed_columns) and self._single_height
+        if simple and row_index >= 0 and column_index >= 0:
+            lines = self._draw_content(row_index, column_index, base_style, width, cursor, hover)
+            if lines is not None:
+                return lines
+        return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
 
     def _draw_content(
         self,
         row_index: int,
         column_index: int,
-        cell: tuple[RowKey, ColumnKey],
         base_style: Style,
         width: int,
         cursor: bool,
@@ -397,7 +335,11 @@ class InventoryTable(DataTable):
         same styles, padding and console), kept by what the cell shows; then
         marked with its row and column as DataTable marks it. None: not such a
         cell, left to DataTable."""
-        value = self._data[cell[0]][cell[1]]
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return None
+        value = self._data[row_key][column_key]
         if not isinstance(value, Text) or "\n" in value.plain:
             return None
         shown = value or _EMPTY
