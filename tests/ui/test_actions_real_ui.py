@@ -77,7 +77,10 @@ async def _confirmation(pilot) -> str:
     await until(
         pilot,
         lambda: (
-            isinstance(pilot.app.screen, ConfirmScreen) and pilot.app.screen.query("#confirm-yes")
+            isinstance(pilot.app.screen, ConfirmScreen)
+            and pilot.app.screen.query("#confirm-yes")
+            # laid out too: a click before that lands elsewhere (seen once under load)
+            and pilot.app.screen.query_one("#confirm-yes").region.area > 0
         ),
         what="the confirmation",
     )
